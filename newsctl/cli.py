@@ -1,0 +1,307 @@
+"""The newsctl command line: arguments, output choice and exit codes; the work is elsewhere.
+
+Imports of the heavy stages (YAML, Whoosh, rjieba, Rich) stay inside the commands, so
+that `newsctl --help` and `newsctl validate FILE` (run by pre-commit) start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+from typer.core import TyperGroup
+
+from newsctl import __version__
+from newsctl.errors import EXIT_INTERNAL, EXIT_USAGE, NewsctlError, UsageError
+
+if TYPE_CHECKING:
+    from newsctl.config import Settings
+
+class NewsctlGroup(TyperGroup):
+    """Turns user-facing errors into one line on stderr and their exit code, for every command."""
+
+    def invoke(self, ctx: Any) -> object:  # click's Context; typer vendors click in some versions
+        try:
+            return super().invoke(ctx)
+        except NewsctlError as exc:
+            fail(str(exc), exc.exit_code)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, BrokenPipeError):
+            raise
+        except Exception as exc:  # a bug: one line for the user, the traceback on request
+            if os.environ.get("NEWSCTL_DEBUG"):
+                raise
+            fail(f"internal error: {type(exc).__name__}: {exc} (set NEWSCTL_DEBUG=1 for details)",
+                 EXIT_INTERNAL)
+
+
+app = typer.Typer(
+    name="newsctl",
+    cls=NewsctlGroup,
+    help="Manage a Jekyll archive of Chinese news posts: add, validate, index, search, show.\n\n"
+    "Exit codes: 0 ok; 1 findings, no results or a busy index; 2 usage error.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,  # plain help: Rich is not imported on the start-up path
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class State:
+    """What the global options decided, shared with the commands."""
+
+    root: Path | None = None
+    _settings: Settings | None = None
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from newsctl.config import find_root, load_settings
+
+            root, origin = find_root(self.root)
+            self._settings = load_settings(root, origin)
+        return self._settings
+
+
+STATE = State()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"newsctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    root: Annotated[Path | None, typer.Option(
+        "--root", help="Archive root (default: $NEWSCTL_ROOT, else the nearest folder above with "
+        "_config.yml or newsctl.toml).", show_default=False)] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    STATE.root = root
+    STATE._settings = None
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def pick_format(requested: Enum | None, terminal: str, piped: str) -> str:
+    """The explicit --format, else the terminal or the piped default."""
+    if requested is not None:
+        return str(requested.value)
+    return terminal if stdout_is_terminal() else piped
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    typer.echo(f"newsctl: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+# ---- config, rules ---------------------------------------------------------------------------
+
+class InfoFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command("config")
+def config_command(
+    output: Annotated[InfoFormat | None, typer.Option("--format", help="text or json.")] = None,
+) -> None:
+    """Print the resolved settings and where each came from."""
+    from newsctl.render.info import print_settings
+
+    print_settings(STATE.settings(), pick_format(output, "text", "text"))
+
+
+@app.command("rules")
+def rules_command(
+    output: Annotated[InfoFormat | None, typer.Option("--format", help="text or json.")] = None,
+) -> None:
+    """List the validation rules: code, severity, fixable, description."""
+    from newsctl.render.info import print_rules
+
+    print_rules(pick_format(output, "text", "text"))
+
+
+# ---- validate ----------------------------------------------------------------------------------
+
+class FindingFormat(str, Enum):
+    text = "text"
+    concise = "concise"
+    json = "json"
+    github = "github"
+
+
+@app.command("validate")
+def validate_command(
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Posts or folders to check (default: the whole archive).", show_default=False)] = None,
+    output: Annotated[FindingFormat | None, typer.Option(
+        "--format", help="text (terminal default), concise (piped default), json or github.")] = None,
+    select: Annotated[list[str] | None, typer.Option(
+        "--select", help="Only these rule codes or prefixes (comma-separated, repeatable).")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(
+        "--ignore", help="Skip these rule codes or prefixes (comma-separated, repeatable).")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
+    fix: Annotated[bool, typer.Option("--fix", help="Rewrite fixable problems in place, atomically.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Show what --fix would change; write nothing.")] = False,
+) -> None:
+    """Check posts for defects. Exit 0 when clean, 1 when errors were found."""
+    from newsctl.render.findings import print_findings
+    from newsctl.validate import ValidateOptions, run_validate
+
+    options = ValidateOptions(paths=paths or [], select=_split_codes(select), ignore=_split_codes(ignore),
+                              fix=fix, diff=diff)
+    report = run_validate(_settings_for_paths(paths), options)
+    print_findings(report, pick_format(output, "text", "concise"))
+    raise typer.Exit(report.exit_code(strict=strict))
+
+
+def _split_codes(values: list[str] | None) -> list[str]:
+    return [code.strip().upper() for value in values or [] for code in value.split(",") if code.strip()]
+
+
+def _settings_for_paths(paths: list[Path] | None) -> Settings:
+    """Explicit files may be checked outside any archive (defaults apply)."""
+    try:
+        return STATE.settings()
+    except UsageError:
+        if not paths or STATE.root is not None or os.environ.get("NEWSCTL_ROOT"):
+            raise
+        from newsctl.config import Settings
+
+        return Settings(root=Path.cwd())
+
+
+# ---- add ----------------------------------------------------------------------------------------
+
+@app.command("add")
+def add_command(
+    title: Annotated[str | None, typer.Option("--title", help="Post title.")] = None,
+    date: Annotated[str | None, typer.Option(
+        "--date", help="Publication time, e.g. '2022-06-01 12:00:32 +0800' (default: now).")] = None,
+    category: Annotated[list[str] | None, typer.Option("--category", help="Category (repeatable).")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag (repeatable).")] = None,
+    post_id: Annotated[str | None, typer.Option(
+        "--id", help="Post id (default: date digits plus a unique suffix).")] = None,
+    source_url: Annotated[str | None, typer.Option("--source-url", help="Original article URL.")] = None,
+    body_file: Annotated[str | None, typer.Option(
+        "--body-file", help="Body from FILE, or '-' for stdin (default: $VISUAL/$EDITOR on a terminal).")] = None,
+    from_jsonl: Annotated[str | None, typer.Option(
+        "--from-jsonl", help="Add many posts from a JSON-lines feed FILE, or '-' for stdin.")] = None,
+    dest: Annotated[Path | None, typer.Option("--dest", help="Folder for new posts (default: _posts/).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Write even if the post seems to exist already.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the post(s) instead of writing.")] = False,
+    print_path: Annotated[bool, typer.Option("--print-path", help="Print only the new path(s).")] = False,
+) -> None:
+    """Write new posts in the archive's format (one from options, or many from a feed)."""
+    from newsctl.add import AddOptions, run_add
+
+    options = AddOptions(title=title, date=date, categories=category or [], tags=tag or [], post_id=post_id,
+                         source_url=source_url, body_file=body_file, from_jsonl=from_jsonl, dest=dest,
+                         force=force, dry_run=dry_run, print_path=print_path,
+                         interactive=sys.stdin.isatty() and stdout_is_terminal())
+    raise typer.Exit(run_add(STATE.settings(), options))
+
+
+# ---- index, search, show, stats ----------------------------------------------------------------
+
+@app.command("index")
+def index_command(
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Start over instead of updating.")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes (0: one per core).")] = 0,
+    wait: Annotated[float, typer.Option(
+        "--wait", min=0, help="Seconds to wait for another running index.")] = 5.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+) -> None:
+    """Create or update the full-text index (only new, changed and deleted posts)."""
+    from newsctl.index import IndexOptions, run_index
+
+    raise typer.Exit(run_index(STATE.settings(), IndexOptions(rebuild=rebuild, jobs=jobs, wait=wait,
+                                                              quiet=quiet)))
+
+
+class SearchFormat(str, Enum):
+    table = "table"
+    plain = "plain"
+    json = "json"
+    jsonl = "jsonl"
+    paths = "paths"
+
+
+class SortOrder(str, Enum):
+    relevance = "relevance"
+    date = "date"
+    newest = "-date"
+
+
+@app.command("search")
+def search_command(
+    query: Annotated[list[str], typer.Argument(help="Words, \"phrases\", OR, -word/NOT, title:/tag:/"
+                                               "category:/stock: prefixes.")],
+    category: Annotated[list[str] | None, typer.Option("--category", help="Only this category.")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only this tag.")] = None,
+    stock: Annotated[list[str] | None, typer.Option("--stock", help="Only posts naming this stock code.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="From this date (2022-06-01, 7d, 2w).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Up to this date (inclusive).")] = None,
+    sort: Annotated[SortOrder, typer.Option("--sort", help="relevance, date or -date.")] = SortOrder.relevance,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Results to show (0: all).")] = 20,
+    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many results.")] = 0,
+    output: Annotated[SearchFormat | None, typer.Option(
+        "--format", help="table (terminal default), plain (piped default), json, jsonl or paths.")] = None,
+    absolute: Annotated[bool, typer.Option("--absolute", help="Absolute paths in the output.")] = False,
+    update: Annotated[bool, typer.Option("--update", help="Update the index first.")] = False,
+) -> None:
+    """Search the archive. Exit 0 with results, 1 with none, 2 for a query that cannot be parsed."""
+    from newsctl.search import SearchOptions, run_search
+
+    options = SearchOptions(query=" ".join(query), categories=category or [], tags=tag or [],
+                            stocks=stock or [], since=since, until=until, sort=sort.value, limit=limit,
+                            offset=offset, output=pick_format(output, "table", "plain"), absolute=absolute,
+                            update=update)
+    raise typer.Exit(run_search(STATE.settings(), options))
+
+
+@app.command("show")
+def show_command(
+    post: Annotated[str, typer.Argument(help="A post id or path.")],
+    highlight: Annotated[str | None, typer.Option("--highlight", help="Highlight this query's matches.")] = None,
+    raw: Annotated[bool, typer.Option("--raw", help="Print the file as it is.")] = False,
+    no_pager: Annotated[bool, typer.Option("--no-pager", help="Never page long articles.")] = False,
+) -> None:
+    """Preview one article in the terminal."""
+    from newsctl.render.preview import run_show
+
+    raise typer.Exit(run_show(STATE.settings(), post, highlight=highlight, raw=raw,
+                              pager=not no_pager and stdout_is_terminal()))
+
+
+@app.command("stats")
+def stats_command(
+    output: Annotated[InfoFormat | None, typer.Option("--format", help="text or json.")] = None,
+) -> None:
+    """Posts per category, tag and month, invalid posts, index size and freshness."""
+    from newsctl.render.stats import run_stats
+
+    raise typer.Exit(run_stats(STATE.settings(), pick_format(output, "text", "text")))
+
+
+def main() -> None:
+    """Entry point: user-facing errors become one line on stderr and an exit code."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("newsctl: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        # `newsctl search … | head`: the reader left; say nothing more.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)

@@ -1,0 +1,255 @@
+"""Archive root discovery, the archive time zone and newsctl's own settings.
+
+Settings come from, in order of precedence: command-line options (applied by the CLI),
+`newsctl.toml` at the archive root, `[tool.newsctl]` in a `pyproject.toml` there, and
+the defaults below. The time zone is Jekyll's own `timezone:` in `_config.yml`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta, tzinfo
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from newsctl.errors import ConfigError, UsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+ROOT_MARKERS = ("_config.yml", "newsctl.toml")
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_POST_GLOBS = ("_posts/**/*.md", "old_post/**/*.md")
+
+# Which JSON keys of a scraper's record feed each post field, first match wins.
+DEFAULT_FEED_FIELDS: dict[str, list[str]] = {
+    "title": ["title", "Title", "art_title"],
+    "date": ["date", "showtime", "showTime", "publish_time", "time"],
+    "body": ["body", "content", "digest", "summary"],
+    "url": ["url", "link", "source_url", "Art_Url"],
+    "id": ["id", "infoCode", "code", "art_code"],
+    "category": ["category", "categories"],
+    "tag": ["tag", "tags", "from", "source", "media"],
+}
+
+
+@dataclass
+class Settings:
+    """Resolved settings of one archive; `origins` says where each value came from."""
+
+    root: Path
+    timezone: str = DEFAULT_TIMEZONE
+    posts: list[str] = field(default_factory=lambda: list(DEFAULT_POST_GLOBS))
+    index_dir: str = ".newsctl/index"
+    dest: str = "_posts"
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    layouts: list[str] = field(default_factory=lambda: ["post"])
+    max_title_length: int = 200
+    future_tolerance_hours: float = 24.0
+    userdict: str = "userdict.txt"
+    feed_fields: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_FEED_FIELDS))
+    origins: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def tz(self) -> tzinfo:
+        return load_zone(self.timezone)
+
+    @property
+    def future_tolerance(self) -> timedelta:
+        return timedelta(hours=self.future_tolerance_hours)
+
+    @property
+    def index_path(self) -> Path:
+        return self.root / self.index_dir
+
+    @property
+    def userdict_path(self) -> Path | None:
+        path = self.root / self.userdict
+        return path if path.is_file() else None
+
+    def public_items(self) -> list[tuple[str, Any, str]]:
+        """(name, value, origin) for `newsctl config`."""
+        names = ["root", "timezone", "posts", "index_dir", "dest", "select", "ignore", "layouts",
+                 "max_title_length", "future_tolerance_hours", "userdict", "feed_fields"]
+        return [(name, getattr(self, name), self.origins.get(name, "default")) for name in names]
+
+
+def load_zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"unknown time zone {name!r} (use an IANA name such as Asia/Shanghai)") from exc
+
+
+def find_root(explicit: Path | None = None, start: Path | None = None) -> tuple[Path, str]:
+    """The archive root and how it was found: --root, NEWSCTL_ROOT, or a marker file above `start`."""
+    if explicit is not None:
+        return _existing_dir(explicit, "--root"), "--root"
+    env_root = os.environ.get("NEWSCTL_ROOT")
+    if env_root:
+        return _existing_dir(Path(env_root), "NEWSCTL_ROOT"), "NEWSCTL_ROOT"
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if any((folder / marker).is_file() for marker in ROOT_MARKERS):
+            return folder, f"found {next(m for m in ROOT_MARKERS if (folder / m).is_file())}"
+    raise UsageError(
+        f"no archive found: neither _config.yml nor newsctl.toml in {here} or above; "
+        "pass --root DIR or set NEWSCTL_ROOT"
+    )
+
+
+def _existing_dir(path: Path, origin: str) -> Path:
+    if not path.is_dir():
+        raise UsageError(f"{origin}: {path} is not a directory")
+    return path.resolve()
+
+
+def load_settings(root: Path, root_origin: str = "--root") -> Settings:
+    settings = Settings(root=root)
+    settings.origins["root"] = root_origin
+    timezone = read_jekyll_timezone(root / "_config.yml")
+    if timezone:
+        settings.timezone = timezone
+        settings.origins["timezone"] = "_config.yml"
+    table, origin = read_newsctl_table(root)
+    _apply_table(settings, table, origin)
+    settings.tz  # noqa: B018 - fail early on a bad zone name, with the file that named it
+    return settings
+
+
+def read_jekyll_timezone(config_file: Path) -> str | None:
+    if not config_file.is_file():
+        return None
+    import yaml  # local: the root walk must stay cheap for `newsctl --help`
+
+    try:
+        data = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise ConfigError(f"{config_file}{where}: invalid YAML: {exc.problem}") from exc
+    except (yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{config_file}: cannot read: {exc}") from exc
+    if isinstance(data, dict) and data.get("timezone"):
+        return str(data["timezone"])
+    return None
+
+
+def read_newsctl_table(root: Path) -> tuple[dict[str, Any], str]:
+    own = root / "newsctl.toml"
+    if own.is_file():
+        return _read_toml(own), "newsctl.toml"
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        table = _read_toml(pyproject).get("tool", {}).get("newsctl", {})
+        if table:
+            return table, "pyproject.toml [tool.newsctl]"
+    return {}, "default"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (tomllib.TOMLDecodeError, OSError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+_KNOWN_TYPES: dict[str, type | tuple[type, ...]] = {
+    "timezone": str, "posts": list, "index_dir": str, "dest": str, "select": list,
+    "ignore": list, "layouts": list, "max_title_length": int,
+    "future_tolerance_hours": (int, float), "userdict": str, "feed_fields": dict,
+}
+
+
+def _apply_table(settings: Settings, table: dict[str, Any], origin: str) -> None:
+    for key, value in table.items():
+        name = key.replace("-", "_")
+        expected = _KNOWN_TYPES.get(name)
+        if expected is None:
+            raise ConfigError(f"{origin}: unknown setting {key!r}")
+        if not isinstance(value, expected):
+            raise ConfigError(f"{origin}: setting {key!r} has the wrong type ({type(value).__name__})")
+        if name == "feed_fields":
+            value = {**settings.feed_fields, **_as_mapping(value)}
+        setattr(settings, name, value)
+        settings.origins[name] = origin
+
+
+def _as_mapping(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
+
+
+# ---- post discovery -------------------------------------------------------------------------
+
+def glob_to_regex(pattern: str) -> re.Pattern[str]:
+    """Translate a glob with `**` (any depth), `*` and `?` into a regex over posix paths."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def _literal_prefix(pattern: str) -> str:
+    parts = []
+    for part in pattern.split("/")[:-1]:
+        if any(ch in part for ch in "*?["):
+            break
+        parts.append(part)
+    return "/".join(parts)
+
+
+def walk_files(base: Path) -> Iterator[Path]:
+    """Files under `base`, sorted, never following directory symlinks (no loops)."""
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+        dirnames.sort()
+        for name in sorted(filenames):
+            yield Path(dirpath, name)
+
+
+def iter_post_paths(settings: Settings) -> Iterator[Path]:
+    """Every post file of the archive, each once, in a stable order."""
+    seen: set[Path] = set()
+    for pattern in settings.posts:
+        regex = glob_to_regex(pattern)
+        base = settings.root / _literal_prefix(pattern)
+        if not base.is_dir():
+            continue
+        for path in walk_files(base):
+            rel = path.relative_to(settings.root).as_posix()
+            if path not in seen and regex.match(rel):
+                seen.add(path)
+                yield path
+
+
+def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
+    """Paths as a user or pre-commit gives them: files as they are, folders recursed for *.md."""
+    for path in paths:
+        if path.is_dir():
+            yield from (p for p in walk_files(path) if p.suffix == ".md")
+        else:
+            yield path

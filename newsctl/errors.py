@@ -1,0 +1,24 @@
+"""Errors that the CLI turns into one-line messages and exit codes."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1  # validation errors, no search results, busy index
+EXIT_USAGE = 2  # bad arguments, bad configuration, unparsable query
+EXIT_INTERNAL = 3  # a bug in newsctl; reported in one line (NEWSCTL_DEBUG=1 shows the traceback)
+
+
+class NewsctlError(Exception):
+    """A failure with a message meant for the user; `exit_code` says how to leave."""
+
+    exit_code = EXIT_FINDINGS
+
+
+class UsageError(NewsctlError):
+    """The user asked for something that cannot be done as asked."""
+
+    exit_code = EXIT_USAGE
+
+
+class ConfigError(UsageError):
+    """A settings file is unreadable or holds a bad value."""

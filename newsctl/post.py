@@ -1,0 +1,417 @@
+"""The post model: read a post file safely, and write one with correct YAML quoting.
+
+Reading never raises for bad content: every structural defect (encoding, front matter,
+YAML) becomes a `Problem` with a rule code, so that `validate` can report it and `index`
+can skip the post with a reason. The original text is kept, so an unchanged post is never
+rewritten.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import Any, ClassVar
+
+import frontmatter
+import yaml
+
+MAX_POST_BYTES = 5 * 1024 * 1024  # far above any real post; bounds memory for junk files
+MAX_FRONT_MATTER_CHARS = 64 * 1024
+REQUIRED_KEYS = ("layout", "title", "date", "categories", "tags")
+
+# ---- problem codes raised while reading (rules.py documents them beside the others) ----
+UNREADABLE = "NC100"
+NOT_UTF8 = "NC101"
+BOM = "NC102"
+NUL_BYTES = "NC103"
+CRLF = "NC104"
+TOO_LARGE = "NC105"
+NO_FRONT_MATTER = "NC201"
+UNTERMINATED = "NC202"
+YAML_SYNTAX = "NC203"
+UNSAFE_TAG = "NC204"
+YAML_ALIAS = "NC205"
+DUPLICATE_KEY = "NC206"
+NOT_MAPPING = "NC207"
+TOO_COMPLEX = "NC208"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A defect found while reading; line and column are 1-based, in the file."""
+
+    code: str
+    message: str
+    line: int = 1
+    column: int = 1
+
+
+# ---- safe YAML --------------------------------------------------------------------------
+
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class UnsafeYAML(yaml.MarkedYAMLError):
+    """Raised for YAML that is well-formed but not acceptable in a post."""
+
+    def __init__(self, code: str, problem: str, mark: Any) -> None:
+        super().__init__(problem=problem, problem_mark=mark)
+        self.code = code
+
+
+class PostLoader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """SafeLoader that keeps dates as text and refuses aliases and duplicate keys.
+
+    Aliases are refused outright (posts never need them; that makes alias bombs
+    harmless); timestamps stay strings so that `validate` can tell a missing zone.
+    """
+
+    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, re.Pattern[str]]]]] = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        if node in self.constructed_objects or node in self.recursive_objects:
+            raise UnsafeYAML(YAML_ALIAS, "YAML aliases (*name) are not allowed in posts", node.start_mark)
+        return super().construct_object(node, deep=deep)
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Hashable, Any]:
+        if isinstance(node, yaml.MappingNode):
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node)
+                if key in seen:
+                    raise UnsafeYAML(DUPLICATE_KEY, f"duplicate key {key!r}", key_node.start_mark)
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+class PostYAMLHandler(frontmatter.YAMLHandler):
+    """python-frontmatter's YAML handler, with the loader above."""
+
+    def load(self, fm: str, **kwargs: object) -> Any:
+        return yaml.load(fm, Loader=PostLoader)
+
+
+HANDLER = PostYAMLHandler()
+_FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
+
+
+# ---- the model ----------------------------------------------------------------------------
+
+FILENAME_RE = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})-(?P<id>.+)\.md$")
+SAFE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+
+
+@dataclass
+class Post:
+    path: Path
+    raw: str = ""  # the decoded text, as it is on disk ("" when unreadable)
+    meta: dict[str, Any] = field(default_factory=dict)
+    body: str = ""
+    body_line: int = 1  # 1-based line of the file where the body starts
+    key_lines: dict[str, int] = field(default_factory=dict)  # top-level key -> 1-based line
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the front matter was read (field-level defects may remain)."""
+        return not self.problems or all(p.code in (CRLF,) for p in self.problems)
+
+    @property
+    def title(self) -> str:
+        value = self.meta.get("title")
+        return value.strip() if isinstance(value, str) else ("" if value is None else str(value))
+
+    @property
+    def categories(self) -> list[str]:
+        return as_list(self.meta.get("categories"))
+
+    @property
+    def tags(self) -> list[str]:
+        return as_list(self.meta.get("tags"))
+
+    @property
+    def file_date(self) -> date | None:
+        match = FILENAME_RE.match(self.path.name)
+        if not match:
+            return None
+        try:
+            return date.fromisoformat(match["date"])
+        except ValueError:
+            return None
+
+    @property
+    def id(self) -> str:
+        """The id in the file name (`YYYY-MM-DD-<id>.md`), or the stem when the name is odd."""
+        match = FILENAME_RE.match(self.path.name)
+        return match["id"] if match else self.path.stem.lstrip("-")
+
+    def date(self, tz: tzinfo) -> datetime | None:
+        """The front-matter date, aware; a date without zone is taken in `tz`."""
+        parsed = parse_date(self.meta.get("date"))
+        if parsed is None:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+
+
+def as_list(value: Any) -> list[str]:
+    """Jekyll's categories/tags: a string (space separated) or a list."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return value.split()
+    if isinstance(value, list):
+        return [str(item) for item in value if item is not None and str(item).strip()]
+    return [str(value)]
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+def read_post(path: Path) -> Post:
+    """Read and parse one post file; never raises for what the file holds."""
+    post = Post(path=path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_POST_BYTES:
+            post.problems.append(Problem(TOO_LARGE, f"file is {size / 1e6:.1f} MB, larger than the "
+                                         f"{MAX_POST_BYTES // (1024 * 1024)} MB limit for a post"))
+            return post
+        data = path.read_bytes()
+    except OSError as exc:
+        post.problems.append(Problem(UNREADABLE, f"cannot read file: {exc.strerror or exc}"))
+        return post
+    return parse_post(data, path, post)
+
+
+def parse_post(data: bytes | str, path: Path, post: Post | None = None) -> Post:
+    post = post or Post(path=path)
+    text = data if isinstance(data, str) else _decode(data, post)
+    if text is None:
+        return post
+    post.raw = text
+    if "\r\n" in text:
+        post.problems.append(Problem(CRLF, "Windows line endings (CRLF)", _line_of(text, text.index("\r\n"))))
+        text = text.replace("\r\n", "\n")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    _split_front_matter(text, post)
+    return post
+
+
+def _decode(data: bytes, post: Post) -> str | None:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        post.problems.append(Problem(NOT_UTF8, "file is UTF-16 encoded; posts must be UTF-8"))
+        return None
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        post.problems.append(Problem(NUL_BYTES, "file contains NUL bytes (binary data?)", *_line_col(data, nul)))
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _line_col(data, exc.start)
+        post.problems.append(Problem(NOT_UTF8, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", line, col))
+        return None
+    if text.startswith("\ufeff"):
+        post.problems.append(Problem(BOM, "file starts with a UTF-8 byte order mark (BOM)"))
+    return text
+
+
+def _line_col(data: bytes, offset: int) -> tuple[int, int]:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return data.count(b"\n", 0, offset) + 1, offset - line_start + 1
+
+
+def _line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _split_front_matter(text: str, post: Post) -> None:
+    if not _FENCE.match(text):
+        post.problems.append(Problem(NO_FRONT_MATTER, "no front matter: the file must start with a '---' line"))
+        post.body = text
+        return
+    closing = _FENCE.search(text, text.find("\n") + 1) if "\n" in text else None
+    if closing is None:
+        post.problems.append(Problem(UNTERMINATED, "front matter is not closed by a '---' line"))
+        return
+    fm_text = text[text.find("\n") + 1 : closing.start()]
+    post.body = text[closing.end() + 1 :] if closing.end() < len(text) else ""
+    post.body_line = _line_of(text, closing.end()) + 1
+    if len(fm_text) > MAX_FRONT_MATTER_CHARS:
+        post.problems.append(Problem(TOO_COMPLEX, f"front matter is longer than {MAX_FRONT_MATTER_CHARS} characters"))
+        return
+    _load_front_matter(fm_text, post)
+
+
+def _load_front_matter(fm_text: str, post: Post) -> None:
+    first_line = 2  # the YAML starts on the line after the opening fence
+    try:
+        data = HANDLER.load(fm_text)
+    except UnsafeYAML as exc:
+        post.problems.append(_marked_problem(exc.code, str(exc.problem), exc, first_line))
+        return
+    except yaml.constructor.ConstructorError as exc:
+        problem = str(exc.problem or exc)
+        code = UNSAFE_TAG if "constructor for the tag" in problem else YAML_SYNTAX
+        if code == UNSAFE_TAG:
+            tag = re.search(r"tag '([^']*)'", problem)
+            problem = f"unsafe or unknown YAML tag {tag[1] if tag else ''} (only plain YAML is allowed)"
+        post.problems.append(_marked_problem(code, problem, exc, first_line))
+        return
+    except yaml.MarkedYAMLError as exc:
+        post.problems.append(_marked_problem(YAML_SYNTAX, f"invalid YAML: {exc.problem}", exc, first_line))
+        return
+    except yaml.YAMLError as exc:
+        post.problems.append(Problem(YAML_SYNTAX, f"invalid YAML: {exc}", first_line))
+        return
+    except RecursionError:
+        post.problems.append(Problem(TOO_COMPLEX, "front matter is nested too deeply", first_line))
+        return
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        post.problems.append(Problem(NOT_MAPPING, f"front matter is a {_yaml_kind(data)}, not a mapping of keys",
+                                     first_line))
+        return
+    post.meta = {str(key): value for key, value in data.items()}
+    post.key_lines = _key_lines(fm_text, first_line)
+
+
+def _marked_problem(code: str, message: str, exc: yaml.MarkedYAMLError, first_line: int) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    if mark is None:
+        return Problem(code, message, first_line)
+    return Problem(code, message, first_line + mark.line, mark.column + 1)
+
+
+def _yaml_kind(value: Any) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        type(value), type(value).__name__)
+
+
+_KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*:", re.MULTILINE)
+
+
+def _key_lines(fm_text: str, first_line: int) -> dict[str, int]:
+    lines: dict[str, int] = {}
+    for match in _KEY_LINE.finditer(fm_text):
+        lines.setdefault(match[1], first_line + fm_text.count("\n", 0, match.start()))
+    return lines
+
+
+# ---- dates ------------------------------------------------------------------------------
+
+_DATE_RE = re.compile(
+    r"^\s*(?P<date>\d{4}-\d{1,2}-\d{1,2})"
+    r"(?:[ T]+(?P<time>\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?"
+    r"\s*(?P<zone>Z|[+-]\d{2}:?\d{2}|[+-]\d{1,2})?\s*$"
+)
+
+
+def parse_date(value: Any) -> datetime | None:
+    """Parse a Jekyll date; naive when it has no zone; None when it is not a date."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if not isinstance(value, str):
+        return None
+    match = _DATE_RE.match(value)
+    if not match:
+        return None
+    try:
+        day = date.fromisoformat("-".join(part.zfill(2) for part in match["date"].split("-")))
+        clock = _parse_clock(match["time"] or "00:00:00")
+    except ValueError:
+        return None
+    moment = datetime(day.year, day.month, day.day) + clock
+    zone = match["zone"]
+    return moment.replace(tzinfo=_parse_zone(zone)) if zone else moment
+
+
+def _parse_clock(text: str) -> timedelta:
+    parts = text.split(":")
+    hours, minutes = int(parts[0]), int(parts[1])
+    seconds = float(parts[2]) if len(parts) > 2 else 0.0
+    if hours > 23 or minutes > 59 or seconds >= 60:
+        raise ValueError(text)
+    return timedelta(hours=hours, minutes=minutes, seconds=int(seconds))
+
+
+def _parse_zone(zone: str) -> tzinfo:
+    if zone == "Z":
+        return timezone.utc
+    sign = -1 if zone[0] == "-" else 1
+    digits = zone[1:].replace(":", "")
+    hours, minutes = (int(digits[:2]), int(digits[2:] or 0)) if len(digits) > 2 else (int(digits), 0)
+    if hours > 14 or minutes > 59:
+        raise ValueError(zone)
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def format_date(moment: datetime, tz: tzinfo) -> str:
+    """`YYYY-MM-DD HH:MM:SS +0800`, in the archive zone (naive input is taken as already there)."""
+    local = moment.astimezone(tz) if moment.tzinfo else moment.replace(tzinfo=tz)
+    return local.strftime("%Y-%m-%d %H:%M:%S %z")
+
+
+# ---- writing ------------------------------------------------------------------------------
+
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]')
+_NAMED_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match[0]
+    return _NAMED_ESCAPES.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+
+
+def quote_yaml(value: str) -> str:
+    """A YAML double-quoted scalar that reads back as exactly `value`, on one line.
+
+    Printable text, emoji and full-width punctuation stay as they are; only the quote,
+    the backslash and characters YAML would treat as breaks or controls are escaped.
+    """
+    return '"' + _NEEDS_ESCAPE.sub(_escape, value) + '"'
+
+
+def yaml_scalar(value: str) -> str:
+    """`value` plain when YAML reads it back unchanged as a string, else double-quoted."""
+    if value and re.fullmatch(r"[\w\u4e00-\u9fff\u3400-\u4dbf.\-]+", value) and value[0] not in "-.":
+        try:
+            if yaml.load(value, Loader=PostLoader) == value:
+                return value
+        except yaml.YAMLError:
+            pass
+    return quote_yaml(value)
+
+
+def yaml_words(values: Iterable[str]) -> str:
+    """categories/tags: one plain word as Jekyll archives write it, else a flow list."""
+    items = [v for v in values if v]
+    if len(items) == 1:
+        return yaml_scalar(items[0])
+    return "[" + ", ".join(yaml_scalar(v) for v in items) + "]"
+
+
+def render_post(*, title: str, moment: datetime, tz: tzinfo, categories: list[str], tags: list[str],
+                body: str, layout: str = "post", extra: dict[str, str] | None = None) -> str:
+    """The text of a new post, in the archive's own format."""
+    lines = ["---", f"layout: {yaml_scalar(layout)}", f"title: {quote_yaml(title)}",
+             f"date: {format_date(moment, tz)}", f"categories: {yaml_words(categories)}",
+             f"tags: {yaml_words(tags)}"]
+    lines += [f"{key}: {quote_yaml(value)}" for key, value in (extra or {}).items()]
+    lines.append("---")
+    return "\n".join(lines) + "\n" + body.rstrip("\n") + "\n"
+
+
+def post_filename(day: date, post_id: str) -> str:
+    if not SAFE_ID_RE.match(post_id) or ".." in post_id:
+        raise ValueError(f"invalid post id {post_id!r}: use letters, digits, '-', '_' or '.'")
+    return f"{day.isoformat()}-{post_id}.md"
