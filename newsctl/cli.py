@@ -122,12 +122,14 @@ def config_command(
 
 @app.command("rules")
 def rules_command(
+    codes: Annotated[list[str] | None, typer.Argument(
+        help="Only rules with these codes or prefixes (e.g. NC3).", show_default=False)] = None,
     output: Annotated[InfoFormat | None, typer.Option("--format", help="text or json.")] = None,
 ) -> None:
-    """List the validation rules: code, severity, fixable, description."""
+    """List the validation rules: code, severity, fixable, what, why and how to fix."""
     from newsctl.render.info import print_rules
 
-    print_rules(pick_format(output, "text", "text"))
+    print_rules(pick_format(output, "text", "text"), codes=_split_codes(codes))
 
 
 # ---- validate ----------------------------------------------------------------------------------
@@ -169,15 +171,22 @@ def _split_codes(values: list[str] | None) -> list[str]:
 
 
 def _settings_for_paths(paths: list[Path] | None) -> Settings:
-    """Explicit files may be checked outside any archive (defaults apply)."""
+    """The archive above the working directory, else the one above the first path (pre-commit runs
+    at the top of a repository that may keep the archive in a sub-folder); explicit files may also
+    be checked outside any archive (defaults apply)."""
     try:
         return STATE.settings()
     except UsageError:
         if not paths or STATE.root is not None or os.environ.get("NEWSCTL_ROOT"):
             raise
-        from newsctl.config import Settings
+        from newsctl.config import Settings, find_root, load_settings
 
-        return Settings(root=Path.cwd())
+        start = paths[0] if paths[0].is_dir() else paths[0].parent
+        try:
+            root, origin = find_root(start=start)
+        except UsageError:
+            return Settings(root=Path.cwd())
+        return load_settings(root, origin)
 
 
 # ---- add ----------------------------------------------------------------------------------------
@@ -242,7 +251,7 @@ class SortOrder(str, Enum):
     newest = "-date"
 
 
-@app.command("search")
+@app.command("search", context_settings={"ignore_unknown_options": True})
 def search_command(
     query: Annotated[list[str], typer.Argument(help="Words, \"phrases\", OR, -word/NOT, title:/tag:/"
                                                "category:/stock: prefixes.")],

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta, tzinfo
 from functools import cached_property
@@ -214,7 +214,7 @@ def glob_to_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z")
 
 
-def _literal_prefix(pattern: str) -> str:
+def literal_prefix(pattern: str) -> str:
     parts = []
     for part in pattern.split("/")[:-1]:
         if any(ch in part for ch in "*?["):
@@ -233,17 +233,78 @@ def walk_files(base: Path) -> Iterator[Path]:
 
 def iter_post_paths(settings: Settings) -> Iterator[Path]:
     """Every post file of the archive, each once, in a stable order."""
-    seen: set[Path] = set()
+    return (Path(path) for path in list_archive_posts(settings))
+
+
+def list_archive_posts(settings: Settings) -> list[str]:
+    """Absolute paths of every post, as strings (Path objects for 100k files cost too much on the
+    pre-commit path). Directory symlinks are not followed (no loops)."""
+    return [f"{folder}/{name}" for folder, names in archive_names(settings, trust_md_names=False)
+            for name in names]
+
+
+def archive_names(settings: Settings, trust_md_names: bool) -> list[tuple[str, list[str]]]:
+    """(absolute folder, file names) of the posts, folder by folder. With `trust_md_names`, names
+    ending in .md are taken for files without asking the file system (enough for comparing names)."""
+    root = str(settings.root)
+    folders: dict[str, list[str]] = {}
     for pattern in settings.posts:
-        regex = glob_to_regex(pattern)
-        base = settings.root / _literal_prefix(pattern)
-        if not base.is_dir():
+        base = literal_prefix(pattern)
+        keep = _name_filter(pattern, base)
+        for rel_dir, names in _walk(root, base, trust_md_names):
+            folder = f"{root}/{rel_dir}" if rel_dir else root
+            kept = keep(rel_dir, names)
+            if folder in folders:  # two patterns reach the same folder: keep each name once
+                known = set(folders[folder])
+                folders[folder] += [name for name in kept if name not in known]
+            elif kept:
+                folders[folder] = kept
+    return list(folders.items())
+
+
+def _name_filter(pattern: str, base: str) -> Callable[[str, list[str]], list[str]]:
+    """The names of one folder that the glob selects; `<base>/**/*.md` needs no regex."""
+    tail = pattern[len(base):].lstrip("/")
+    if tail.startswith("**/*") and not any(ch in tail[4:] for ch in "*?[/"):
+        suffix = tail[4:]
+        return lambda rel_dir, names: [name for name in names if name.endswith(suffix)]
+    regex = glob_to_regex(pattern)
+    return lambda rel_dir, names: [name for name in names
+                                   if regex.match(f"{rel_dir}/{name}" if rel_dir else name)]
+
+
+def _walk(root: str, base: str, trust_md_names: bool) -> Iterator[tuple[str, list[str]]]:
+    """(relative folder, file names) under root/base; directory symlinks are not followed."""
+    stack = [base]
+    while stack:
+        rel_dir = stack.pop()
+        folder = f"{root}/{rel_dir}" if rel_dir else root
+        prefix = f"{rel_dir}/" if rel_dir else ""
+        try:
+            if trust_md_names:
+                names = os.listdir(folder)
+                files = [name for name in names if name.endswith(".md")]
+                others = [name for name in names if not name.endswith(".md")]
+                subdirs = [name for name in others if _is_real_dir(f"{folder}/{name}")]
+                files += [name for name in others if name not in subdirs]
+            else:
+                entries = list(os.scandir(folder))
+                subdirs = [entry.name for entry in entries if _is_real_dir(entry)]
+                files = [entry.name for entry in entries if entry.name not in subdirs] if subdirs else \
+                    [entry.name for entry in entries]
+        except OSError:
             continue
-        for path in walk_files(base):
-            rel = path.relative_to(settings.root).as_posix()
-            if path not in seen and regex.match(rel):
-                seen.add(path)
-                yield path
+        stack += [prefix + name for name in subdirs]
+        yield rel_dir, files
+
+
+def _is_real_dir(item: str | os.DirEntry[str]) -> bool:
+    try:
+        if isinstance(item, str):
+            return os.path.isdir(item) and not os.path.islink(item)
+        return item.is_dir() and not item.is_symlink()
+    except OSError:
+        return False
 
 
 def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:

@@ -8,7 +8,9 @@ rewritten.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
@@ -104,7 +106,7 @@ _FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
 # ---- the model ----------------------------------------------------------------------------
 
 FILENAME_RE = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})-(?P<id>.+)\.md$")
-SAFE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+SAFE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}\Z")  # \Z: "$" would accept a final newline
 
 
 @dataclass
@@ -120,7 +122,7 @@ class Post:
     @property
     def ok(self) -> bool:
         """True when the front matter was read (field-level defects may remain)."""
-        return not self.problems or all(p.code in (CRLF,) for p in self.problems)
+        return not self.problems or all(p.code in (CRLF, BOM) for p in self.problems)
 
     @property
     def title(self) -> str:
@@ -176,16 +178,29 @@ def read_post(path: Path) -> Post:
     """Read and parse one post file; never raises for what the file holds."""
     post = Post(path=path)
     try:
-        size = path.stat().st_size
-        if size > MAX_POST_BYTES:
-            post.problems.append(Problem(TOO_LARGE, f"file is {size / 1e6:.1f} MB, larger than the "
-                                         f"{MAX_POST_BYTES // (1024 * 1024)} MB limit for a post"))
-            return post
-        data = path.read_bytes()
+        data = _read_regular_file(path, post)
     except OSError as exc:
         post.problems.append(Problem(UNREADABLE, f"cannot read file: {exc.strerror or exc}"))
         return post
-    return parse_post(data, path, post)
+    return parse_post(data, path, post) if data is not None else post
+
+
+def _read_regular_file(path: Path, post: Post) -> bytes | None:
+    """The file's bytes; None (with a problem) for special or oversized files.
+
+    O_NONBLOCK: opening a FIFO for reading must not wait for a writer; fstat then tells.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            post.problems.append(Problem(UNREADABLE, "not a regular file (a directory, FIFO, socket or device)"))
+            return None
+        if info.st_size > MAX_POST_BYTES:
+            post.problems.append(Problem(TOO_LARGE, f"file is {info.st_size / 1e6:.1f} MB, larger than the "
+                                         f"{MAX_POST_BYTES // (1024 * 1024)} MB limit for a post"))
+            return None
+        return handle.read()
 
 
 def parse_post(data: bytes | str, path: Path, post: Post | None = None) -> Post:
@@ -251,10 +266,17 @@ def _split_front_matter(text: str, post: Post) -> None:
 
 def _load_front_matter(fm_text: str, post: Post) -> None:
     first_line = 2  # the YAML starts on the line after the opening fence
+    simple = _simple_front_matter(fm_text, first_line)
+    if simple is not None:
+        post.meta, post.key_lines = simple
+        return
     try:
         data = HANDLER.load(fm_text)
     except UnsafeYAML as exc:
-        post.problems.append(_marked_problem(exc.code, str(exc.problem), exc, first_line))
+        found = _marked_problem(exc.code, str(exc.problem), exc, first_line)
+        if exc.code == YAML_ALIAS:  # the mark is the anchored node's; show where it is used
+            found = _first_alias(fm_text, first_line) or found
+        post.problems.append(found)
         return
     except yaml.constructor.ConstructorError as exc:
         problem = str(exc.problem or exc)
@@ -265,7 +287,9 @@ def _load_front_matter(fm_text: str, post: Post) -> None:
         post.problems.append(_marked_problem(code, problem, exc, first_line))
         return
     except yaml.MarkedYAMLError as exc:
-        post.problems.append(_marked_problem(YAML_SYNTAX, f"invalid YAML: {exc.problem}", exc, first_line))
+        context = f"{exc.context}: " if exc.context and _at_end(exc.problem_mark, fm_text) else ""
+        post.problems.append(_marked_problem(YAML_SYNTAX, f"invalid YAML: {context}{exc.problem}", exc,
+                                             first_line, fm_text))
         return
     except yaml.YAMLError as exc:
         post.problems.append(Problem(YAML_SYNTAX, f"invalid YAML: {exc}", first_line))
@@ -283,11 +307,72 @@ def _load_front_matter(fm_text: str, post: Post) -> None:
     post.key_lines = _key_lines(fm_text, first_line)
 
 
-def _marked_problem(code: str, message: str, exc: yaml.MarkedYAMLError, first_line: int) -> Problem:
+# The usual front matter is `key: "text"` and `key: plain words` lines. Those are read here
+# without PyYAML's Python-level constructor (a third of `validate`'s time on a large archive);
+# anything else, or anything doubtful, returns None and goes through PostLoader.
+_SIMPLE_LINE = re.compile(r'([A-Za-z_][A-Za-z0-9_-]*):[ ]+(?:"([^"\\]*)"|([^\s\-?:,\[\]{}#&*!|>\'"%@`][^\t]*?))[ ]*')
+_NOT_SIMPLE = re.compile("[\r\x85\u2028\u2029\ufeff]|" + yaml.reader.Reader.NON_PRINTABLE.pattern)
+
+
+def _simple_front_matter(fm_text: str, first_line: int) -> tuple[dict[str, Any], dict[str, int]] | None:
+    """(meta, key_lines) exactly as PostLoader would read them, or None when not that simple."""
+    if _NOT_SIMPLE.search(fm_text):
+        return None
+    lines = fm_text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    meta: dict[str, Any] = {}
+    key_lines: dict[str, int] = {}
+    for number, line in enumerate(lines, first_line):
+        match = _SIMPLE_LINE.fullmatch(line)
+        if match is None:
+            return None
+        key, quoted, plain = match.groups()
+        if key in meta or not _resolves_to_str(key):
+            return None
+        if plain is not None and (": " in plain or " #" in plain or plain.endswith(":")
+                                  or not _resolves_to_str(plain)):
+            return None
+        meta[key] = plain if quoted is None else quoted
+        key_lines[key] = number
+    return meta, key_lines
+
+
+def _resolves_to_str(plain: str) -> bool:
+    """A plain scalar PostLoader would read as text (not a number, boolean or null): no implicit
+    resolver matches it (what yaml's BaseResolver.resolve checks, without building a loader)."""
+    table = PostLoader.yaml_implicit_resolvers
+    candidates = table.get(plain[0], []) + table.get(None, [])
+    return not any(regexp.match(plain) for _, regexp in candidates)
+
+
+def _marked_problem(code: str, message: str, exc: yaml.MarkedYAMLError, first_line: int,
+                    fm_text: str = "") -> Problem:
     mark = exc.problem_mark or exc.context_mark
+    if exc.context_mark is not None and fm_text and _at_end(mark, fm_text):
+        # "found unexpected end of stream": the quote or bracket that was never closed is the place to show
+        mark = exc.context_mark
     if mark is None:
         return Problem(code, message, first_line)
     return Problem(code, message, first_line + mark.line, mark.column + 1)
+
+
+_ALIAS = re.compile(r"(?:^|(?<=[\s\[{,]))(?:\*|<<:[ \t]*\*)(?P<name>[^\s,\[\]{}]+)")
+
+
+def _first_alias(fm_text: str, first_line: int) -> Problem | None:
+    """The first `*name` use of an anchor `&name` defined in the front matter."""
+    for match in _ALIAS.finditer(fm_text):
+        if f"&{match['name']}" in fm_text[:match.start()]:
+            line_start = fm_text.rfind("\n", 0, match.start()) + 1
+            return Problem(YAML_ALIAS, "YAML aliases (*name) are not allowed in posts",
+                           first_line + fm_text.count("\n", 0, match.start()), match.start() - line_start + 1)
+    return None
+
+
+def _at_end(mark: Any, fm_text: str) -> bool:
+    """The mark lies after the last character of the YAML (an error found at the end of the stream)."""
+    return mark is not None and not fm_text[mark.index:].strip()
 
 
 def _yaml_kind(value: Any) -> str:
@@ -322,6 +407,9 @@ def parse_date(value: Any) -> datetime | None:
         return datetime(value.year, value.month, value.day)
     if not isinstance(value, str):
         return None
+    canonical = _CANONICAL_DATE.fullmatch(value)
+    if canonical:  # the archive's own `YYYY-MM-DD HH:MM:SS +0800`: the common case, parsed directly
+        return _canonical_date(canonical)
     match = _DATE_RE.match(value)
     if not match:
         return None
@@ -332,7 +420,32 @@ def parse_date(value: Any) -> datetime | None:
         return None
     moment = datetime(day.year, day.month, day.day) + clock
     zone = match["zone"]
-    return moment.replace(tzinfo=_parse_zone(zone)) if zone else moment
+    if not zone:
+        return moment
+    try:
+        return moment.replace(tzinfo=_parse_zone(zone))
+    except ValueError:  # +9999 and the like
+        return None
+
+
+_CANONICAL_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)")
+_FIXED_ZONES: dict[str, tzinfo] = {}
+
+
+def _canonical_date(match: re.Match[str]) -> datetime | None:
+    sign, hours, minutes = match[7], int(match[8]), int(match[9])
+    if hours > 14 or minutes > 59:
+        return None
+    key = match[7] + match[8] + match[9]
+    zone = _FIXED_ZONES.get(key)
+    if zone is None:
+        offset = timedelta(hours=hours, minutes=minutes)
+        zone = _FIXED_ZONES[key] = timezone(-offset if sign == "-" else offset)
+    try:
+        return datetime(int(match[1]), int(match[2]), int(match[3]), int(match[4]), int(match[5]),
+                        int(match[6]), tzinfo=zone)
+    except ValueError:  # 2022-02-30, 25:61:00
+        return None
 
 
 def _parse_clock(text: str) -> timedelta:
@@ -363,7 +476,8 @@ def format_date(moment: datetime, tz: tzinfo) -> str:
 
 # ---- writing ------------------------------------------------------------------------------
 
-_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]')
+# U+FFFE/U+FFFF are escaped too: YAML readers refuse them raw.
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]')
 _NAMED_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 

@@ -1,0 +1,152 @@
+"""Normalisation and tokens, identical at index and at query time.
+
+`normalize` maps character to character, so an offset in the normalised text is the same
+offset in the original (highlighting relies on it). Two token streams are built from the
+normalised text: jieba words (`word_tokens`, precise and ranked) and overlapping bigrams
+(`ngram_tokens`, so that any substring is found even where jieba cuts differently).
+See docs/analysis.md.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from itertools import chain
+from operator import add
+from pathlib import Path
+
+from newsctl._t2s import T2S_PAIRS
+
+Token = tuple[str, int, int]  # (term, startchar, endchar); the position is the list index
+
+
+def _build_table() -> dict[int, int]:
+    """Full-width ASCII -> half-width, U+3000 -> space, and OpenCC t2s, in one table."""
+    table: dict[int, int] = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+    table[0x3000] = ord(" ")
+    # U+0130 (İ) is the only character whose str.lower() is two characters long; folding it
+    # here keeps the .lower() that follows the translation length-preserving.
+    table[0x130] = ord("i")
+    # Σ is the only character str.lower() maps by context (final ς); fix it to σ so that a
+    # character normalises the same wherever it stands.
+    table[0x3A3] = ord("σ")
+    table.update(str.maketrans(T2S_PAIRS[0::2], T2S_PAIRS[1::2]))
+    return table
+
+
+_TABLE = _build_table()
+_MAPPED = {chr(key): chr(value) for key, value in _TABLE.items()}
+# A character class of BMP characters compiles to a bitmap, so scanning is ~40x faster than
+# `str.translate`, which raises and clears a KeyError for every character it leaves alone.
+# Astral characters would turn the class into a slow range list; texts holding any take the
+# plain `str.translate` path instead (rare in news text).
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
+
+
+@cache  # compiling takes ~8 ms: only commands that normalise pay it
+def _needs_mapping() -> re.Pattern[str]:
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(_MAPPED) if ord(c) < 0x10000) + "]")
+
+
+def _mapped(match: re.Match[str]) -> str:
+    return _MAPPED[match.group()]
+
+
+def normalize(text: str) -> str:
+    """Half-width, lower-case, simplified; len(normalize(t)) == len(t) for every t."""
+    if text.isascii():
+        return text.lower()
+    if _ASTRAL.search(text):
+        return text.translate(_TABLE).lower()
+    return _needs_mapping().sub(_mapped, text).lower()
+
+
+# ---- jieba words ------------------------------------------------------------------------------
+
+_HAS_WORD_CHAR = re.compile(r"[^\W_]")  # a letter or digit of any script
+
+
+def word_tokens(norm: str) -> list[Token]:
+    """jieba search-mode words and sub-words of normalised text, without punctuation/space tokens."""
+    # Most tokens are plain words, for which the C-level isalnum() decides; only the rest
+    # ("81.5", "hfo-1234yf", "，") need the regex.
+    import rjieba  # loading its dictionary takes ~0.1 s: only commands that tokenise pay it
+
+    return [tok for tok in rjieba.tokenize(norm, mode="search")
+            if tok[0].isalnum() or _HAS_WORD_CHAR.search(tok[0])]
+
+
+# ---- bigrams ----------------------------------------------------------------------------------
+
+_RUN = re.compile(r"\S+")
+_SPACE = re.compile(r"\s+")
+
+
+def ngram_tokens(norm: str) -> list[Token]:
+    """For each whitespace-free run, run[i:i+2] for every i (the run's last character alone)."""
+    tokens: list[Token] = []
+    for match in _RUN.finditer(norm):
+        run, base = match.group(), match.start()
+        end = base + len(run)
+        terms = list(map(add, run, run[1:]))  # C-level loops: ~2.5x faster than a comprehension
+        terms.append(run[-1])
+        tokens += zip(terms, range(base, end), chain(range(base + 2, end + 1), (end,)), strict=True)
+    return tokens
+
+
+def query_ngrams(term_norm: str) -> list[str]:
+    """The terms whose consecutive occurrence in `ngram_tokens` output is exactly `term_norm`.
+
+    Contract for the caller: when the LAST term has one character, match it as a prefix
+    (a run may go on after it, so the indexer may have emitted a bigram starting with it).
+    Every other term is exact. Leading/trailing whitespace is ignored; inner whitespace
+    stands for the run boundary, where the indexer emitted the run's last character alone.
+    """
+    segments = _SPACE.split(term_norm.strip())
+    if segments == [""]:
+        return []
+    terms: list[str] = []
+    for seg in segments[:-1]:  # followed by whitespace: the run ends here
+        terms += [seg[i:i + 2] for i in range(len(seg))]
+    last = segments[-1]  # the run may continue past the query: no end-of-run unigram
+    terms += [last[i:i + 2] for i in range(max(len(last) - 1, 1))]
+    return terms
+
+
+# ---- user dictionary --------------------------------------------------------------------------
+
+_TAG = re.compile(r"[A-Za-z]+")
+
+
+def load_user_dict(path: Path) -> int:
+    """Add jieba userdict lines (`word [freq] [tag]`) to rjieba; returns the number of words.
+
+    Words are normalised first, as the text they must match is. Blank lines and lines
+    starting with '#' are skipped. A bad line raises ValueError naming file:line.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read user dictionary: {exc}") from exc
+    entries = [_parse_dict_line(line, f"{path}:{number}")
+               for number, line in enumerate(lines, 1) if line.strip() and not line.lstrip().startswith("#")]
+    import rjieba
+
+    for word, freq, tag in entries:  # all lines checked before any is added
+        rjieba.add_word(word, freq, tag)
+    return len(entries)
+
+
+def _parse_dict_line(line: str, where: str) -> tuple[str, int | None, str | None]:
+    fields = line.split()
+    word, rest = normalize(fields[0]), fields[1:]
+    freq: int | None = None
+    tag: str | None = None
+    if rest and rest[0].isascii() and rest[0].isdigit():
+        freq = int(rest.pop(0))
+    if rest and _TAG.fullmatch(rest[0]):
+        tag = rest.pop(0)
+    if rest:
+        raise ValueError(f"{where}: expected 'word [freq] [tag]' (freq a whole number, tag letters), "
+                         f"got {line.strip()!r}")
+    return word, freq, tag

@@ -1,0 +1,128 @@
+"""`newsctl stats`: Rich tables (and a bar per month) on a terminal, or the JSON of newsctl.stats."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from datetime import tzinfo
+from typing import TYPE_CHECKING
+
+from rich.console import Console, Group, RenderableType
+from rich.progress import MofNCompleteColumn, Progress
+from rich.table import Table
+from rich.text import Text
+
+from newsctl.config import Settings
+from newsctl.errors import EXIT_OK
+from newsctl.stats import ArchiveStats, by_count, collect_stats, stats_dict
+
+if TYPE_CHECKING:
+    from newsctl.index import IndexStatus
+
+TOP_ROWS = 20  # categories and tags beyond this are summed up in one row (JSON has them all)
+BAR_WIDTH = 40
+BAR = "█"
+
+
+def run_stats(settings: Settings, fmt: str) -> int:
+    stats = collect_with_progress(settings) if sys.stderr.isatty() else collect_stats(settings)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(stats_dict(stats), ensure_ascii=False, indent=2) + "\n")
+    else:
+        Console().print(stats_report(stats, settings.tz))
+    return EXIT_OK
+
+
+def collect_with_progress(settings: Settings) -> ArchiveStats:
+    """A transient progress bar on stderr: a big archive takes seconds to count."""
+    with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=Console(stderr=True),
+                  transient=True) as bar:
+        task = bar.add_task("Counting posts", total=None)
+        return collect_stats(settings, progress=lambda done, total: bar.update(task, completed=done, total=total))
+
+
+def stats_report(stats: ArchiveStats, tz: tzinfo) -> RenderableType:
+    tally = stats.tally
+    return Group(
+        summary_table(stats, tz),
+        counts_table("Category", tally.categories, tally.posts),
+        counts_table("Tag", tally.tags, tally.posts),
+        months_table(tally.months),
+    )
+
+
+def summary_table(stats: ArchiveStats, tz: tzinfo) -> Table:
+    table = Table(title="Archive", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("Posts", str(stats.tally.posts))
+    invalid = stats.tally.invalid
+    table.add_row("Invalid posts", Text(f"{invalid}  (details: newsctl validate)" if invalid else "0",
+                                        style="red" if invalid else ""))
+    table.add_row("Index", describe_index(stats.index, tz))
+    return table
+
+
+def describe_index(status: IndexStatus, tz: tzinfo) -> Text:
+    if not status.exists:
+        return Text("no index (create it with: newsctl index)", style="yellow")
+    updated = status.updated_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %z") if status.updated_at else "unknown"
+    text = Text(f"{status.doc_count} documents, {human_size(status.size_bytes)}, updated {updated}, ")
+    if status.stale is None:
+        text.append("freshness unknown")
+    elif status.stale:
+        because = f": {status.reason}" if status.reason else ""
+        text.append(f"stale{because} (update it with: newsctl index)", style="yellow")
+    else:
+        text.append("up to date", style="green")
+    return text
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def counts_table(label: str, counts: Counter[str], posts: int) -> Table:
+    table = Table(title=f"Posts per {label.lower()}", title_justify="left")
+    table.add_column(label)
+    table.add_column("Posts", justify="right")
+    table.add_column("Share", justify="right")
+    ordered = list(by_count(counts).items())
+    for name, count in ordered[:TOP_ROWS]:
+        table.add_row(name, str(count), percent(count, posts))
+    rest = ordered[TOP_ROWS:]
+    if rest:
+        table.add_row(Text(f"… {len(rest)} more", style="dim"), str(sum(n for _, n in rest)), "")
+    if not ordered:
+        table.add_row(Text("none", style="dim"), "0", "")
+    return table
+
+
+def percent(count: int, total: int) -> str:
+    return f"{100 * count / total:.1f}%" if total else ""
+
+
+def months_table(months: Counter[str]) -> Table:
+    table = Table(title="Posts per month", title_justify="left")
+    table.add_column("Month")
+    table.add_column("Posts", justify="right")
+    table.add_column("", no_wrap=True)
+    peak = max(months.values(), default=0)
+    for month, count in sorted(months.items()):
+        table.add_row(month, str(count), Text(bar(count, peak), style="cyan"))
+    if not months:
+        table.add_row(Text("none", style="dim"), "0", "")
+    return table
+
+
+def bar(count: int, peak: int, width: int = BAR_WIDTH) -> str:
+    """Blocks proportional to count/peak; any non-zero count shows at least one block."""
+    if count <= 0 or peak <= 0:
+        return ""
+    return BAR * max(1, round(width * count / peak))

@@ -1,0 +1,289 @@
+"""`newsctl validate`: find the posts to check, run the rules (in worker processes for large
+archives), apply `--fix` atomically or show it as `--diff`, and collect a `Report`.
+
+Archive-wide rules (NC6xx duplicates) always look beyond the given PATHS, because a new
+file that copies an old one must be caught at pre-commit time. To keep that cheap:
+
+- without PATHS every post is read once, and ids, titles+dates and body hashes are compared
+  across the whole archive;
+- with PATHS only the given files are read, plus the archive's files of the same day (file
+  name prefix `YYYY-MM-DD-`, and the day of the front-matter date); ids are compared against
+  every file name of the archive, which needs no reading. A copy filed under another day is
+  therefore only caught by a run over the whole archive (as CI does).
+
+Nothing here imports Rich, Whoosh or the tokenizer: pre-commit runs this path on every commit.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import stat
+import sys
+import tempfile
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from newsctl.config import Settings, archive_names, expand_paths, list_archive_posts
+from newsctl.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from newsctl.post import Post, parse_post, read_post
+from newsctl.rules import (
+    ERROR,
+    WARNING,
+    CheckContext,
+    Finding,
+    PostFacts,
+    check_post,
+    duplicate_findings,
+    fix_text,
+    name_facts,
+    post_facts,
+    resolve_selection,
+)
+
+PARALLEL_THRESHOLD = 2000  # below this, starting worker processes costs more than it saves
+FILES_PER_TASK = 250
+MAX_FIX_PASSES = 4  # a fix can reveal another (a re-quoted title lets the date be checked)
+
+FileResult = tuple[str, list[Finding], PostFacts]
+
+
+@dataclass
+class ValidateOptions:
+    paths: list[Path] = field(default_factory=list)
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    fix: bool = False
+    diff: bool = False
+
+
+@dataclass
+class Report:
+    """What `validate` found (after fixing, what remains), ready for `render.findings`."""
+
+    root: Path
+    findings: list[Finding] = field(default_factory=list)
+    checked: int = 0
+    fixed: int = 0  # problems repaired by --fix (or that --diff would repair)
+    fixed_files: int = 0
+    diffs: list[str] = field(default_factory=list)  # unified diffs, for --diff
+    diff_mode: bool = False
+    cwd: str = field(default_factory=os.getcwd)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for finding in self.findings if finding.severity == ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for finding in self.findings if finding.severity == WARNING)
+
+    @property
+    def files_with_findings(self) -> int:
+        return len({finding.path for finding in self.findings})
+
+    def exit_code(self, strict: bool = False) -> int:
+        """0 clean; 1 with errors (or warnings when strict), or when --diff would change files."""
+        if self.diff_mode:
+            return EXIT_FINDINGS if self.diffs else EXIT_OK
+        if self.errors or (strict and self.warnings):
+            return EXIT_FINDINGS
+        return EXIT_OK
+
+    def display_path(self, path: str) -> str:
+        """Relative to the working directory when below it (as pre-commit and editors want), else absolute."""
+        prefix = self.cwd.rstrip(os.sep) + os.sep
+        return path[len(prefix):] if path.startswith(prefix) else path
+
+
+def run_validate(settings: Settings, options: ValidateOptions) -> Report:
+    enabled = _enabled_codes(settings, options)
+    ctx = make_context(settings)
+    if options.paths:
+        targets = _explicit_targets(options.paths)
+        results = check_files(targets, ctx)
+        neighbours = _neighbour_facts(settings, results, ctx)
+    else:
+        targets = list_archive_posts(settings)
+        results = check_files(targets, ctx)
+        neighbours = []
+    report = Report(root=settings.root, checked=len(targets), diff_mode=options.diff)
+    if options.fix or options.diff:
+        results = _apply_fixes(results, ctx, enabled, report)
+    own = [finding for _, findings, _ in results for finding in findings]
+    facts = [fact for _, _, fact in results] + neighbours
+    report_for = {path for path, _, _ in results} if options.paths else None
+    own += duplicate_findings(facts, report_for, str(settings.root))
+    report.findings = sorted((f for f in own if f.code in enabled),
+                             key=lambda f: (f.path, f.line, f.column, f.code))
+    return report
+
+
+def _enabled_codes(settings: Settings, options: ValidateOptions) -> frozenset[str]:
+    """Layers as in ruff: the settings' select/ignore, then the command line's. A --select starts
+    the selection afresh; an --ignore alone removes codes from the configured selection."""
+    origin = settings.origins.get("select") or settings.origins.get("ignore") or "settings"
+    configured = resolve_selection(settings.select, settings.ignore, f"{origin}: select/ignore")
+    if options.select:
+        return resolve_selection(options.select, options.ignore)
+    if options.ignore:
+        return configured - resolve_selection(options.ignore, [], "--ignore")
+    return configured
+
+
+def make_context(settings: Settings) -> CheckContext:
+    layouts = set(settings.layouts)
+    layouts_dir = settings.root / "_layouts"
+    if layouts_dir.is_dir():
+        layouts |= {entry.name.rsplit(".", 1)[0] for entry in os.scandir(layouts_dir) if entry.is_file()}
+    return CheckContext(zone_name=settings.timezone, tz=settings.tz,
+                        now=datetime.now(timezone.utc), future_tolerance=settings.future_tolerance,
+                        layouts=frozenset(layouts), max_title_length=settings.max_title_length)
+
+
+# ---- which files -------------------------------------------------------------------------------------
+
+def _explicit_targets(paths: list[Path]) -> list[str]:
+    missing = [str(path) for path in paths if not os.path.lexists(path)]
+    if missing:
+        raise UsageError(f"no such file or directory: {', '.join(missing)}")
+    targets: dict[str, None] = {}
+    for path in expand_paths(paths):
+        targets.setdefault(os.path.abspath(path), None)
+    return list(targets)
+
+
+def _neighbour_facts(settings: Settings, results: list[FileResult], ctx: CheckContext) -> list[PostFacts]:
+    """Facts of the archive files the given files must be compared with (see the module docs):
+    same-day files are read, files with the same id are known by name. Names only are listed."""
+    targets = {path for path, _, _ in results}
+    ids = {fact.id for _, _, fact in results}
+    days = {fact.day for _, _, fact in results if fact.day}
+    days |= {_local_day(fact.moment, ctx) for _, _, fact in results if fact.moment is not None}
+    facts: list[PostFacts] = []
+    for folder, names in archive_names(settings, trust_md_names=True):
+        hits = [name for name in names if name[:10] in days or name[11:-3] in ids
+                or (name[10:11] != "-" and name_facts(name).id in ids)]
+        for name in hits:
+            path = f"{folder}/{name}"
+            if path in targets:
+                continue
+            same_day = name[:10] in days and os.path.isfile(path)
+            facts.append(post_facts(read_post(Path(path)), ctx) if same_day else name_facts(path))
+    return facts
+
+
+def _local_day(moment: float, ctx: CheckContext) -> str:
+    return datetime.fromtimestamp(moment, ctx.tz).date().isoformat()
+
+
+# ---- checking ----------------------------------------------------------------------------------------
+
+def check_files(paths: list[str], ctx: CheckContext) -> list[FileResult]:
+    """Findings and facts of each file; worker processes for large archives, in input order."""
+    workers = os.cpu_count() or 1
+    if len(paths) <= PARALLEL_THRESHOLD or workers < 2:
+        return check_chunk(paths, ctx)
+    chunks = [paths[i:i + FILES_PER_TASK] for i in range(0, len(paths), FILES_PER_TASK)]
+    try:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            return [result for chunk in pool.map(check_chunk, chunks, [ctx] * len(chunks)) for result in chunk]
+    except (OSError, NotImplementedError, BrokenProcessPool) as exc:  # no semaphores, or a worker was killed
+        sys.stderr.write(f"newsctl: warning: worker processes failed ({exc or type(exc).__name__}); "
+                         "checking in one process\n")
+        return check_chunk(paths, ctx)
+
+
+def check_chunk(paths: list[str], ctx: CheckContext) -> list[FileResult]:
+    return [check_one(read_post(Path(path)), ctx) for path in paths]
+
+
+def check_one(post: Post, ctx: CheckContext) -> FileResult:
+    return str(post.path), check_post(post, ctx), post_facts(post, ctx)
+
+
+# ---- fixing ------------------------------------------------------------------------------------------
+
+def _apply_fixes(results: list[FileResult], ctx: CheckContext, enabled: frozenset[str],
+                 report: Report) -> list[FileResult]:
+    updated = []
+    for path, findings, facts in results:
+        if not any(f.fixable and f.code in enabled for f in findings):
+            updated.append((path, findings, facts))
+            continue
+        post = read_post(Path(path))
+        fixed_text = fixed_version(post, ctx, enabled)
+        if fixed_text == post.raw:
+            updated.append((path, findings, facts))
+            continue
+        after = check_one(parse_post(fixed_text.encode("utf-8"), post.path), ctx)
+        report.fixed += _count_fixed(findings, after[1], enabled)
+        report.fixed_files += 1
+        if report.diff_mode:
+            report.diffs.append(unified_diff(post.raw, fixed_text, report.display_path(path)))
+            updated.append((path, findings, facts))
+        else:
+            write_atomic(Path(path), fixed_text.encode("utf-8"))
+            updated.append(after)
+    return updated
+
+
+def fixed_version(post: Post, ctx: CheckContext, enabled: frozenset[str]) -> str:
+    """The post's text with every enabled, fixable problem repaired (repeated while fixes reveal more)."""
+    current = post
+    for _ in range(MAX_FIX_PASSES):
+        codes = {f.code for f in check_post(current, ctx) if f.fixable and f.code in enabled}
+        if not codes:
+            break
+        text = fix_text(current.raw, codes, post.path, ctx.tz)
+        if text == current.raw:
+            break
+        current = parse_post(text.encode("utf-8"), post.path)
+    return current.raw
+
+
+def _count_fixed(before: Iterable[Finding], after: Iterable[Finding], enabled: frozenset[str]) -> int:
+    def counts(findings: Iterable[Finding]) -> dict[str, int]:
+        tally: dict[str, int] = {}
+        for finding in findings:
+            if finding.code in enabled:
+                tally[finding.code] = tally.get(finding.code, 0) + 1
+        return tally
+
+    old, new = counts(before), counts(after)
+    return sum(max(0, number - new.get(code, 0)) for code, number in old.items())
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` by `data` atomically: a temporary file in the same folder, then os.replace;
+    the file keeps its permission bits."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+def unified_diff(old: str, new: str, label: str) -> str:
+    """A unified diff that `git apply` / `patch -p1` accept; lines split on LF only."""
+    lines = difflib.unified_diff(_lines(old), _lines(new), f"a/{label}", f"b/{label}")
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+                   for line in lines)
+
+
+def _lines(text: str) -> list[str]:
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    return [*lines, parts[-1]] if parts[-1] else lines
