@@ -21,6 +21,13 @@ from newsctl.errors import EXIT_INTERNAL, EXIT_USAGE, NewsctlError, UsageError
 if TYPE_CHECKING:
     from newsctl.config import Settings
 
+# click's own errors (usage errors: exit 2) pass through; typer may vendor click, so find the
+# base class through typer's public BadParameter instead of importing click.
+PASS_THROUGH: tuple[type[BaseException], ...] = (
+    typer.Exit, typer.Abort, KeyboardInterrupt, BrokenPipeError,
+    *(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException"))
+
+
 class NewsctlGroup(TyperGroup):
     """Turns user-facing errors into one line on stderr and their exit code, for every command."""
 
@@ -29,7 +36,7 @@ class NewsctlGroup(TyperGroup):
             return super().invoke(ctx)
         except NewsctlError as exc:
             fail(str(exc), exc.exit_code)
-        except (typer.Exit, typer.Abort, KeyboardInterrupt, BrokenPipeError):
+        except PASS_THROUGH:
             raise
         except Exception as exc:  # a bug: one line for the user, the traceback on request
             if os.environ.get("NEWSCTL_DEBUG"):
@@ -42,7 +49,7 @@ app = typer.Typer(
     name="newsctl",
     cls=NewsctlGroup,
     help="Manage a Jekyll archive of Chinese news posts: add, validate, index, search, show.\n\n"
-    "Exit codes: 0 ok; 1 findings, no results or a busy index; 2 usage error.",
+    "Exit codes: 0 ok; 1 findings, no results or a busy index; 2 usage error; 3 internal error.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,  # plain help: Rich is not imported on the start-up path

@@ -1,0 +1,1 @@
+"""Benchmark suite for newsctl and its peers; run with ``python -m benchmarks``."""

@@ -1,0 +1,1 @@
+"""Peer search engines measured beside newsctl; each runs as its own process."""
