@@ -8,14 +8,15 @@ takes ~0.1 s, more than a whole search may spend). Layout of `<root>/.newsctl/in
   `.trm`, the term dictionary with the posting lists inline (CompactCodec below), and `.nsc`,
   newsctl's sidecar: per document path, date, field lengths and the display record.
 - `newsctl-state-<gen>.json`: format version, user-dictionary hash, post globs, build time, the
-  segments of generation <gen> with their deleted documents, and the mtime of every folder that
-  holds posts (the cheap staleness check of `search`).
+  segments of generation <gen> with their deleted documents, the mtime of every folder that holds
+  posts (the cheap staleness check of `search`), a digest of every post's (path, size, mtime)
+  (an unchanged archive is recognised without reading the manifest) and the skipped posts.
 - `newsctl-manifest-<gen>.json`: relative path -> [size, mtime_ns, content hash, skip reason] of
   every post seen, so that an update stats files and reads only new or changed ones.
 
 Both JSON files are written (atomically) before the TOC of generation <gen>, so a reader of
 generation <gen> always finds them; killing `index` at any moment leaves the previous generation
-whole. One writer at a time: an fcntl lock on `MAIN_WRITELOCK` (Whoosh's file lock).
+whole. One writer at a time: a flock on `MAIN_WRITELOCK`, Whoosh's own lock file.
 
 Documents carry four token fields built straight from `newsctl.analysis` token lists: jieba words
 of the title and of the body (frequencies, for BM25F ranking) and overlapping bigrams of both
@@ -31,6 +32,7 @@ import math
 import mmap
 import os
 import re
+import stat
 import struct
 import sys
 import time
@@ -46,10 +48,10 @@ from itertools import accumulate, chain, repeat
 from operator import add, mul, rshift, sub
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 from newsctl.analysis import normalize, query_ngrams
-from newsctl.config import Settings, iter_post_paths
+from newsctl.config import Settings, archive_names, iter_post_paths, literal_prefix
 from newsctl.errors import NewsctlError
 
 INDEX_NAME = "MAIN"
@@ -68,7 +70,7 @@ MAX_WORD_LOOKUPS = 200  # distinct substrings looked up per query string (bounds
 PARALLEL_MIN = 1000  # fewer posts than this to read: no worker processes (one segment)
 BATCH_SIZE = 200  # posts per job sent to a worker
 MAX_SEGMENTS = 12  # above this, the posts of the smallest segments are indexed again into one
-BUILD_MEMORY = 640 * 1024 * 1024  # postings held in memory by all index workers together, estimated
+BUILD_MEMORY = 440 * 1024 * 1024  # postings held in memory by all index workers together, estimated
 
 
 class IndexBusy(NewsctlError):
@@ -510,6 +512,8 @@ class State:
     doc_count: int
     segments: list[dict[str, Any]]  # {"id": segment id, "docs": count, "deleted": [doc numbers]}
     dirs: dict[str, int]  # relative folder -> mtime_ns
+    files_digest: str  # of every post's (path, size, mtime) when the manifest was written
+    skipped: dict[str, str]  # relative path -> why the post is not in the index
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> State:
@@ -580,36 +584,34 @@ class Scan:
     files: dict[str, tuple[int, int]]  # relative path -> (size, mtime_ns)
     dirs: dict[str, int]  # every folder that holds posts or may receive them -> mtime_ns
 
-
-def _glob_bases(settings: Settings) -> list[str]:
-    """The fixed leading folders of the post globs ("_posts/**/*.md" -> "_posts")."""
-    bases = []
-    for pattern in settings.posts:
-        parts = []
-        for part in pattern.split("/")[:-1]:
-            if any(ch in part for ch in "*?["):
-                break
-            parts.append(part)
-        bases.append("/".join(parts))
-    return bases
+    def digest(self) -> str:
+        """One hash of every (path, size, mtime), in walk order: equal to the state's, nothing changed
+        and the manifest need not be read. (Not sorted: that would cost more than it saves; a folder
+        listed in another order only costs the slower path once.)"""
+        lines = "\n".join(f"{rel}\t{size}\t{mtime}" for rel, (size, mtime) in self.files.items())
+        return _content_hash(lines.encode())
 
 
 def scan_archive(settings: Settings) -> Scan:
-    root = settings.root
+    """Every post's size and mtime (one stat each, no pathlib: 100k posts in a fraction of a second),
+    and the mtimes of the folders that hold posts or may receive them."""
+    root = str(settings.root)
+    cut = len(root) + 1
     files: dict[str, tuple[int, int]] = {}
-    folders: set[str] = set(_glob_bases(settings))
-    for path in iter_post_paths(settings):
-        try:
-            info = os.stat(path)
-        except OSError:
-            continue  # vanished since the walk
-        rel = path.relative_to(root).as_posix()
-        files[rel] = (info.st_size, info.st_mtime_ns)
-        folder = rel.rpartition("/")[0]
-        while folder and folder not in folders:
-            folders.add(folder)
-            folder = folder.rpartition("/")[0]
-    return Scan(files, _folder_mtimes(root, folders))
+    folders: set[str] = {literal_prefix(pattern) for pattern in settings.posts}
+    for folder, names in archive_names(settings, trust_md_names=True):
+        rel_dir = folder[cut:]
+        prefix = f"{rel_dir}/" if rel_dir else ""
+        for name in names:
+            try:
+                info = os.stat(f"{folder}/{name}")
+                files[prefix + name] = (info.st_size, info.st_mtime_ns)
+            except OSError:  # a broken or looping symlink: read (and skipped, with its reason) once
+                files[prefix + name] = (-1, -1)
+        while rel_dir and rel_dir not in folders:
+            folders.add(rel_dir)
+            rel_dir = rel_dir.rpartition("/")[0]
+    return Scan(files, _folder_mtimes(settings.root, folders))
 
 
 def _folder_mtimes(root: Path, folders: Iterable[str]) -> dict[str, int]:
@@ -666,10 +668,6 @@ class SegmentView:
         self._cache[fieldname, term] = result
         return result
 
-    def doc_frequency(self, fieldname: str, term: str) -> int:
-        postings = self.postings(fieldname, term)
-        return len(postings.ids) if postings else 0
-
     def expand_prefix(self, fieldname: str, prefix: str) -> list[str]:
         key = self.terms.key(fieldname, prefix)
         if key is None:
@@ -723,8 +721,8 @@ def _damage_as_missing(index_dir: Path) -> Iterator[None]:
     try:
         yield
     except (OSError, ValueError, IndexError, KeyError, TypeError, struct.error) as exc:
-        raise IndexMissing(f"the index in {index_dir} is damaged ({type(exc).__name__}): "
-                           "run `newsctl index --rebuild`") from exc
+        raise IndexMissing(f"the index in {index_dir} cannot be read (damaged, or written by another "
+                           "newsctl): run `newsctl index --rebuild`") from exc
 
 
 class SearchIndex:
@@ -999,6 +997,17 @@ class Analysed:
     unchanged: bool = False  # same content as the indexed version (only its stat moved)
 
 
+class Outcome(NamedTuple):
+    """What the parent keeps of an analysed post (a tuple: 100k of them travel and stay in memory)."""
+
+    rel: str
+    size: int
+    mtime_ns: int
+    digest: str
+    reason: str | None
+    unchanged: bool
+
+
 def _content_hash(data: bytes) -> str:
     import hashlib  # not at module level: a search rarely needs it
 
@@ -1012,9 +1021,11 @@ def analyse_post(root: Path, rel: str, old_digest: str | None = None) -> Analyse
     path = root / rel
     try:
         info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read forever
+            return Analysed(rel, info.st_size, info.st_mtime_ns, "", reason="NC100 not a regular file")
         data = path.read_bytes() if info.st_size <= MAX_POST_BYTES else b""
     except OSError as exc:
-        return Analysed(rel, -1, -1, "", reason=f"cannot read file: {exc.strerror or exc}")
+        return Analysed(rel, -1, -1, "", reason=f"NC100 cannot read file: {exc.strerror or exc}")
     result = Analysed(rel, info.st_size, info.st_mtime_ns, _content_hash(data))
     if old_digest is not None and old_digest == result.digest:
         result.unchanged = True
@@ -1030,7 +1041,11 @@ def analyse_post(root: Path, rel: str, old_digest: str | None = None) -> Analyse
 
 
 def _skip_reason(post: Any) -> str | None:
-    errors = [p for p in post.problems if p.code != "NC104"]  # CRLF line ends do not hinder reading
+    """Why a post cannot be indexed: a problem of severity "error" (it prevents reading), no title
+    or no date. Warnings (a byte order mark, CRLF line ends) do not keep a post out."""
+    from newsctl.rules import RULES
+
+    errors = [p for p in post.problems if p.code not in RULES or RULES[p.code].severity == "error"]
     if errors:
         first = errors[0]
         return f"{first.code} {first.message} (line {first.line})"
@@ -1438,15 +1453,15 @@ class SegmentSink:
         self.builder: SegmentBuilder | None = None
         self.segments: list[Any] = []
 
-    def take(self, result: Analysed) -> Analysed:
+    def take(self, result: Analysed) -> Outcome:
+        """Index the post (if it has a document); return what the parent needs to know, compactly."""
         if result.doc is not None:
             if self.builder is None:
                 self.builder = SegmentBuilder(self.storage, self.schema, self.budget)
             self.builder.add(result.doc)
-            result.doc = None  # nothing big travels back to the parent
             if self.builder.full():
                 self.flush()
-        return result
+        return Outcome(result.rel, result.size, result.mtime_ns, result.digest, result.reason, result.unchanged)
 
     def flush(self) -> None:
         if self.builder is not None:
@@ -1454,12 +1469,22 @@ class SegmentSink:
             self.builder = None
 
 
-def _worker_main(settings: Settings, index_dir: Path, budget: int, jobs: Any, results: Any) -> None:
-    """Take batches of read jobs until None, report each batch, and finally the new segments."""
+def _worker_main(settings: Settings, index_dir: Path, budget: int, lock_fd: int | None, jobs: Any,
+                 results: Any) -> None:
+    """Take batches of read jobs until None, report each batch, and finally the new segments.
+
+    A forked worker closes its copy of the lock's file at once (else it would hold the lock after
+    its parent's death), and leaves when its parent is gone (killed: nobody will commit its work).
+    """
+    if lock_fd is not None:
+        os.close(lock_fd)
+    parent = os.getppid()
     try:
         _prepare_process(settings)
         sink = SegmentSink(index_dir, budget)
         while (batch := jobs.get()) is not None:
+            if os.getppid() != parent:
+                os._exit(1)
             results.put(("batch", [sink.take(analyse_post(settings.root, rel, old)) for rel, old in batch]))
         sink.flush()
         results.put(("done", sink.segments))
@@ -1470,16 +1495,17 @@ def _worker_main(settings: Settings, index_dir: Path, budget: int, jobs: Any, re
 
 @dataclass
 class Outcomes:
-    results: list[Analysed] = field(default_factory=list)
+    results: list[Outcome] = field(default_factory=list)
     segments: list[Any] = field(default_factory=list)
 
 
-def _read_posts(settings: Settings, index_dir: Path, to_read: list[ReadJob], options: IndexOptions) -> Outcomes:
+def _read_posts(settings: Settings, index_dir: Path, to_read: list[ReadJob], options: IndexOptions,
+                lock: Any) -> Outcomes:
     jobs = options.jobs or os.cpu_count() or 1
     with _Progress(len(to_read), options.quiet) as advance:
         if jobs == 1 or len(to_read) < PARALLEL_MIN:
             return _read_inline(settings, index_dir, to_read, advance)
-        return _read_in_workers(settings, index_dir, to_read, jobs, advance)
+        return _read_in_workers(settings, index_dir, to_read, jobs, advance, getattr(lock, "fd", None))
 
 
 def _read_inline(settings: Settings, index_dir: Path, to_read: list[ReadJob],
@@ -1496,17 +1522,17 @@ def _read_inline(settings: Settings, index_dir: Path, to_read: list[ReadJob],
 
 
 def _read_in_workers(settings: Settings, index_dir: Path, to_read: list[ReadJob], jobs: int,
-                     advance: Callable[[int], None]) -> Outcomes:
+                     advance: Callable[[int], None], lock_fd: int | None) -> Outcomes:
     import multiprocessing
     import queue
 
-    methods = multiprocessing.get_all_start_methods()
-    context: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    forking = "fork" in multiprocessing.get_all_start_methods()
+    context: Any = multiprocessing.get_context("fork" if forking else "spawn")
     job_queue: Any = context.Queue()
     result_queue: Any = context.Queue()
     batches = [to_read[i:i + BATCH_SIZE] for i in range(0, len(to_read), BATCH_SIZE)]
     count = min(jobs, len(batches))
-    args = (settings, index_dir, BUILD_MEMORY // count, job_queue, result_queue)
+    args = (settings, index_dir, BUILD_MEMORY // count, lock_fd if forking else None, job_queue, result_queue)
     workers = [context.Process(target=_worker_main, args=args, daemon=True) for _ in range(count)]
     for batch in batches:
         job_queue.put(batch)
@@ -1574,13 +1600,12 @@ def update_index(settings: Settings, options: IndexOptions) -> Summary:
     started = time.perf_counter()
     index_dir = settings.index_path
     _make_private_dir(index_dir)
-    storage = _whoosh().FileStorage(str(index_dir))
-    lock = storage.lock(LOCK_NAME)
+    lock = _write_lock(index_dir)
     if not _acquire(lock, options.wait):
         raise IndexBusy(f"another `newsctl index` is updating {index_dir} (waited {options.wait:g} s); "
                         "try again when it has finished, or pass a longer --wait")
     try:
-        summary = _update_locked(settings, options, index_dir, storage)
+        summary = _update_locked(settings, options, index_dir, lock)
     finally:
         _remove_scratch(index_dir)
         lock.release()
@@ -1601,6 +1626,42 @@ def _make_private_dir(index_dir: Path) -> None:
     index_dir.mkdir(mode=0o700, exist_ok=True)
 
 
+class _FlockLock:
+    """Whoosh's write lock without importing Whoosh: the same file, flock()ed as whoosh.util.filelock
+    does, so that newsctl and any Whoosh writer exclude each other. The kernel drops it when the
+    process dies, however it dies."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd: int | None = None
+
+    def acquire(self, blocking: bool = False) -> bool:
+        import fcntl
+
+        fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except OSError:
+            os.close(fd)
+            return False
+        self.fd = fd
+        return True
+
+    def release(self) -> None:
+        import fcntl
+
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+
+def _write_lock(index_dir: Path) -> Any:
+    if os.name == "posix":
+        return _FlockLock(index_dir / LOCK_NAME)
+    return _whoosh().FileStorage(str(index_dir)).lock(LOCK_NAME)  # msvcrt on Windows
+
+
 def _acquire(lock: Any, wait: float) -> bool:
     deadline = time.monotonic() + wait
     while not lock.acquire(blocking=False):
@@ -1610,39 +1671,37 @@ def _acquire(lock: Any, wait: float) -> bool:
     return True
 
 
-def _update_locked(settings: Settings, options: IndexOptions, index_dir: Path, storage: Any) -> Summary:
-    whoosh = _whoosh()
+def _update_locked(settings: Settings, options: IndexOptions, index_dir: Path, lock: Any) -> Summary:
     generation = latest_generation(index_dir)
     if generation < 0:
-        whoosh.TOC.create(storage, build_schema(), INDEX_NAME)
+        _whoosh().TOC.create(_whoosh().FileStorage(str(index_dir)), build_schema(), INDEX_NAME)
         generation = 0
     _remove_scratch(index_dir)  # left by a killed run
-    summary = Summary()
     state = read_state(index_dir, generation)
-    manifest = read_manifest(index_dir, generation)
     dict_hash = userdict_hash(settings)
-    summary.rebuilt_because = _rebuild_reason(options, generation, state, manifest, dict_hash)
-    rebuild = summary.rebuilt_because is not None
     scan = scan_archive(settings)
-    plan = _plan(scan, {} if rebuild or manifest is None else manifest)
-    if not (plan.to_read or plan.to_delete or rebuild) and state is not None and state.dirs == scan.dirs:
-        summary.skipped = {rel: entry[3] for rel, entry in plan.previous.items() if entry[3]}
-        summary.unchanged = len(scan.files) - len(summary.skipped)
-        return summary
-    segments = [] if rebuild else _existing_segments(storage, index_dir, generation)
+    files_digest = scan.digest()
+    if (state is not None and not options.rebuild and state.format == INDEX_FORMAT and state.userdict == dict_hash
+            and state.files_digest == files_digest and state.dirs == scan.dirs):
+        # Nothing changed, and the manifest is not even read.
+        return Summary(unchanged=len(scan.files) - len(state.skipped), skipped=state.skipped)
+    summary = Summary()
+    manifest = read_manifest(index_dir, generation)
+    summary.rebuilt_because = _rebuild_reason(options, generation, state, manifest, dict_hash)
+    storage = _whoosh().FileStorage(str(index_dir))
+    segments = [] if summary.rebuilt_because else _existing_segments(storage, index_dir, generation)
     if segments is None:
-        summary.rebuilt_because = "the index files are damaged"
-        plan = _plan(scan, {})
-        segments = []
+        summary.rebuilt_because, segments = "the index files are damaged", []
+    plan = _plan(scan, {} if summary.rebuilt_because or manifest is None else manifest)
     folded = _fold_small_segments(index_dir, segments, plan)
-    outcomes = _read_posts(settings, index_dir, list(plan.to_read.items()), options)
+    outcomes = _read_posts(settings, index_dir, list(plan.to_read.items()), options, lock)
     new_manifest = _apply(index_dir, segments, plan, outcomes, summary)
-    new_state = State(generation, INDEX_FORMAT, dict_hash, list(settings.posts), time.time(), 0,
-                      _segment_list(segments), scan.dirs)
+    new_state = State(generation, INDEX_FORMAT, dict_hash, list(settings.posts), time.time(),
+                      state.doc_count if state else 0, _segment_list(segments), scan.dirs, files_digest,
+                      summary.skipped)
     if summary.rebuilt_because or folded or summary.added or summary.updated or summary.deleted:
         _commit(storage, index_dir, new_state, new_manifest, segments + outcomes.segments)
-    else:  # only stats moved: same documents, same generation, fresh bookkeeping
-        new_state.doc_count = state.doc_count if state else 0
+    else:  # only stats moved: the same documents, the same generation, fresh bookkeeping
         _write_generation(index_dir, new_state, new_manifest)
     return summary
 
@@ -1761,9 +1820,9 @@ def _apply(index_dir: Path, segments: list[Any], plan: Plan, outcomes: Outcomes,
             doomed.add(result.rel)
         old = previous.get(result.rel)
         if result.reason is None:
-            if old is None:
+            if old is None or old[3] is not None:  # new, or newly readable
                 summary.added += 1
-            elif old[2] != result.digest or old[3] is not None:
+            elif old[2] != result.digest:
                 summary.updated += 1
             # else: the same post, moved out of a folded segment
         elif result.rel in was_indexed:

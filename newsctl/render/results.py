@@ -58,9 +58,11 @@ def _print_table(records: list[Record], *, total: int, offset: int) -> None:
     table = Table(caption=f"{first}–{last} of {total}", show_lines=True, expand=True)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("date", no_wrap=True)
-    table.add_column("title / snippet", ratio=3)
-    table.add_column("categories", ratio=1)
-    table.add_column("path", ratio=1, overflow="fold")
+    table.add_column("title / snippet", ratio=1, overflow="fold")
+    table.add_column("categories", max_width=16, overflow="fold")
+    widest = max(len(r["path"]) for r in records)
+    table.add_column("path", min_width=min(widest, console.width // 4), max_width=max(20, console.width // 4),
+                     overflow="fold")
     for rank, record in enumerate(records, first):
         cell = _marked(record["title"], record["highlights"]["title"], "bold")
         if record.get("snippet"):
@@ -74,7 +76,7 @@ def _print_table(records: list[Record], *, total: int, offset: int) -> None:
 def _marked(text: str, spans: list[list[int]], style: str) -> Any:
     from rich.text import Text
 
-    marked = Text(text, style=style)
+    marked = Text(text, style=style, overflow="fold")  # CJK has no spaces to wrap at
     for start, end in spans:
         marked.stylize("bold yellow", start, end)
     return marked
