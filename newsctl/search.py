@@ -1,8 +1,8 @@
 """`newsctl search`: the query language, filters, snippets and highlights.
 
 The query is parsed here into the engine-neutral nodes of `newsctl.index` (TextQuery,
-ValueQuery, AllOf, AnyOf, NotQuery); the index module turns them into Whoosh queries and
-runs them. Snippets come from the files of the shown results only. See docs/search.md.
+ValueQuery, AllOf, AnyOf, NotQuery); the index module runs them over its files. Snippets come
+from the files of the shown results only. See docs/search.md.
 
 Grammar (AND binds tighter than OR; both are case-sensitive keywords):
 
@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from newsctl.analysis import normalize
 from newsctl.config import Settings
 from newsctl.errors import UsageError
 from newsctl.index import (
@@ -242,8 +243,6 @@ def parse_query(query: str) -> QueryNode:
 
 def positive_strings(node: QueryNode) -> list[str]:
     """The normalised strings a matching post contains (negated parts and field values excluded)."""
-    from newsctl.analysis import normalize
-
     found: dict[str, None] = {}
 
     def walk(part: QueryNode) -> None:
@@ -268,8 +267,6 @@ def spans_of(strings: list[str], text: str) -> list[tuple[int, int]]:
     """
     if not strings or not text:
         return []
-    from newsctl.analysis import normalize
-
     norm = normalize(text)
     found: list[tuple[int, int]] = []
     for string in strings:
