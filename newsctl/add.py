@@ -80,8 +80,7 @@ from newsctl.post import (
     read_post,
     render_post,
 )
-from newsctl.rules import ERROR, CheckContext, PostFacts, check_post, post_facts, resolve_selection
-from newsctl.rules import _squash as squash  # validate's title key; TODO: make it public in rules.py
+from newsctl.rules import ERROR, CheckContext, PostFacts, check_post, post_facts, resolve_selection, squash
 from newsctl.text import find_source_links
 from newsctl.validate import make_context
 
@@ -626,9 +625,8 @@ class PostWriter:
 
     def commit(self, planned: Planned, draft: Draft) -> Path:
         path = planned.path
-        # a blank line after the front matter, as the archive's posts have it
         text = render_post(title=draft.title, moment=draft.moment, tz=self.tz, categories=draft.categories,
-                           tags=draft.tags, body="\n" + draft.body)
+                           tags=draft.tags, body=draft.body)
         post = parse_post(text, path)
         self.apply_rules(post)
         facts = post_facts(post, self.ctx)

@@ -516,13 +516,13 @@ def yaml_words(values: Iterable[str]) -> str:
 
 def render_post(*, title: str, moment: datetime, tz: tzinfo, categories: list[str], tags: list[str],
                 body: str, layout: str = "post", extra: dict[str, str] | None = None) -> str:
-    """The text of a new post, in the archive's own format."""
+    """The text of a new post, in the archive's own format (a blank line after the front matter)."""
     lines = ["---", f"layout: {yaml_scalar(layout)}", f"title: {quote_yaml(title)}",
              f"date: {format_date(moment, tz)}", f"categories: {yaml_words(categories)}",
              f"tags: {yaml_words(tags)}"]
     lines += [f"{key}: {quote_yaml(value)}" for key, value in (extra or {}).items()]
     lines.append("---")
-    return "\n".join(lines) + "\n" + body.rstrip("\n") + "\n"
+    return "\n".join(lines) + "\n\n" + body.strip("\n") + "\n"
 
 
 def post_filename(day: date, post_id: str) -> str:

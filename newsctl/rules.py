@@ -501,7 +501,7 @@ def _same_words(body: str, title: str) -> bool:
     return _SPACE.sub("", unicodedata.normalize("NFKC", body)) == _SPACE.sub("", unicodedata.normalize("NFKC", title))
 
 
-def _squash(text: str) -> str:
+def squash(text: str) -> str:
     """Text for equality tests: NFKC, case-folded, without spaces and punctuation."""
     return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).casefold())
 
@@ -541,7 +541,7 @@ def post_facts(post: Post, ctx: CheckContext) -> PostFacts:
     if not front_matter_read(post):
         return base
     title = post.meta.get("title")
-    title_key = _squash(title) if isinstance(title, str) and title.strip() else None
+    title_key = squash(title) if isinstance(title, str) and title.strip() else None
     parsed = parse_date(post.meta.get("date")) if isinstance(post.meta.get("date"), str) else None
     moment = None
     if parsed is not None:
