@@ -59,6 +59,12 @@ def parse_settings(argv: list[str]) -> Settings:
     parser.add_argument("--engines", type=_engines, default=ENGINE_NAMES, help="comma-separated subset")
     parser.add_argument("--jobs", type=int, default=None, help="passed to `newsctl index --jobs`")
     parser.add_argument(
+        "--long-build",
+        type=float,
+        default=300.0,
+        help="a full build that took longer than this many seconds is not repeated (default 300)",
+    )
+    parser.add_argument(
         "--smoke",
         action="store_true",
         help="1k posts, one repetition, a few queries; report to a temp file unless --out is given",
@@ -85,6 +91,7 @@ def parse_settings(argv: list[str]) -> Settings:
         smoke=smoke,
         engines=args.engines,
         newsctl_jobs=args.jobs,
+        long_build_s=args.long_build,
         argv=argv,
     )
 

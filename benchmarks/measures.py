@@ -61,11 +61,15 @@ class TimedRow:
     error: str | None = None
 
 
-def measure_build(engine: Engine, archive: Archive, index_dir: Path, repeat: int, env: dict[str, str]) -> BuildRow:
+def measure_build(engine: Engine, archive: Archive, index_dir: Path, repeat: int, env: dict[str, str],
+                  long_build_s: float = float("inf")) -> BuildRow:
+    """`repeat` full builds, fewer when one takes longer than `long_build_s` (the runs column says)."""
     command = engine.build_command(archive, index_dir)
     row = BuildRow(archive.size, engine.name, command, text_bytes=archive.raw_bytes)
     runs: list[RunResult] = []
     for _ in range(repeat):
+        if runs and runs[-1].wall_s > long_build_s:
+            break
         engine.prepare_build(index_dir)
         run = run_with_peak_rss(command, REPO_ROOT, env)
         if not run.ok():

@@ -278,7 +278,9 @@ def _builds(result: SuiteResult) -> list[str]:
         "index size",
         "index / post bytes",
     ]
-    return ["## Index build", "", f"Full build, {result.settings.repeat} run(s) each.", "", *table(header, rows)]
+    runs = (f"Full build, {result.settings.repeat} run(s) each; a build that took longer than "
+            f"{result.settings.long_build_s:g} s was not repeated (the runs column says).")
+    return ["## Index build", "", runs, "", *table(header, rows)]
 
 
 def _timed_rows(rows: Sequence[TimedRow], with_throughput: bool = False) -> list[list[str]]:

@@ -46,6 +46,7 @@ class Settings:
     engines: list[str]
     newsctl_jobs: int | None
     argv: list[str]
+    long_build_s: float = 300.0  # a build longer than this is not repeated (naive Whoosh at 100k: ~13 min)
 
     def search_sizes(self) -> list[int]:
         return [s for s in self.sizes if s >= SEARCH_MIN_SIZE] or list(self.sizes)
@@ -183,6 +184,7 @@ class Suite:
                 self.index_dir(engine, archive.size),
                 self.settings.repeat,
                 self.env,
+                self.settings.long_build_s,
             )
             self.result.builds.append(row)
             log(f"  -> {row.wall.median:.2f} s" if row.wall else f"  -> failed: {row.error}")

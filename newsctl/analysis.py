@@ -52,16 +52,27 @@ def _mapped(match: re.Match[str]) -> str:
     return _MAPPED[match.group()]
 
 
+_SHORT = 200  # characters: below this, `str.translate` costs less than compiling the regex once
+
+
 def normalize(text: str) -> str:
     """Half-width, lower-case, simplified; len(normalize(t)) == len(t) for every t."""
     if text.isascii():
         return text.lower()
-    if _ASTRAL.search(text):
+    if len(text) < _SHORT or _ASTRAL.search(text):
         return text.translate(_TABLE).lower()
     return _needs_mapping().sub(_mapped, text).lower()
 
 
 # ---- jieba words ------------------------------------------------------------------------------
+
+def load_tokenizer() -> None:
+    """Load jieba's dictionary and the normalisation regex now (an indexer loads them while it
+    waits for something else; they cost ~0.2 s)."""
+    import rjieba  # noqa: F401
+
+    _needs_mapping()
+
 
 _HAS_WORD_CHAR = re.compile(r"[^\W_]")  # a letter or digit of any script
 

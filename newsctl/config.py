@@ -16,14 +16,8 @@ from datetime import timedelta, tzinfo
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from newsctl.errors import ConfigError, UsageError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
 
 ROOT_MARKERS = ("_config.yml", "newsctl.toml")
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -84,6 +78,8 @@ class Settings:
 
 
 def load_zone(name: str) -> tzinfo:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # local: `newsctl --help` needs no zones
+
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -129,19 +125,74 @@ def load_settings(root: Path, root_origin: str = "--root") -> Settings:
 def read_jekyll_timezone(config_file: Path) -> str | None:
     if not config_file.is_file():
         return None
-    import yaml  # local: the root walk must stay cheap for `newsctl --help`
+    try:
+        text = config_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{config_file}: cannot read: {exc}") from exc
+    quick = quick_timezone(text)
+    if quick is not None:
+        return quick[0]
+    import yaml  # local: only a _config.yml that quick_timezone cannot vouch for needs PyYAML
 
     try:
-        data = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
         raise ConfigError(f"{config_file}{where}: invalid YAML: {exc.problem}") from exc
-    except (yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
+    except yaml.YAMLError as exc:
         raise ConfigError(f"{config_file}: cannot read: {exc}") from exc
     if isinstance(data, dict) and data.get("timezone"):
         return str(data["timezone"])
     return None
+
+
+# A _config.yml read without PyYAML (its import is most of a small command's start-up) must be
+# one whose meaning is beyond doubt. quick_timezone vouches only for a file whose EVERY line is
+# printable (str.isprintable: no tab, CR, BOM, other line breaks or controls) and is blank, a
+# comment, or a top-level `key: value` at column 0 with a one-line value: a plain scalar that
+# cannot start a YAML construct (nor be the `<<` or `=` that SafeLoader refuses) and holds no
+# ": " (nor ends in ":"), or a quoted scalar without escapes, then an optional ` # comment`.
+# Such a file is valid YAML and a flat mapping. Anything else (indented or continued lines,
+# directives (%), document markers (--- ...), flow collections, block scalars, sequences,
+# anchors, aliases, tags, `<<` merges, quoted or complex keys) is left to yaml.safe_load, which
+# also reports invalid YAML. `timezone` must appear at most once, and a plain value must be text
+# to YAML 1.1 too (a zone name such as Asia/Shanghai; not yes/off/null, a number or a date).
+_QUICK_LINE = re.compile(
+    r"(?P<key>[A-Za-z_][A-Za-z0-9_-]{0,127}):"
+    r"(?: +(?:\"(?P<dq>[^\"\\]*)\"|'(?P<sq>[^']*)'|(?P<plain>[^ \-?:,\[\]{}#&*!|>'\"%@`<=].*?)))?"
+    r"(?: +#.*)? *"
+)
+_QUICK_IGNORED = re.compile(r" *(?:#.*)?")  # blank or comment lines
+_QUICK_ZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*")
+_YAML11_WORDS = frozenset(  # plain words PyYAML reads as booleans or null (YAML 1.1)
+    word for base in ("yes", "no", "true", "false", "on", "off", "null")
+    for word in (base, base.capitalize(), base.upper()))
+
+
+def quick_timezone(text: str) -> tuple[str | None] | None:
+    """(what `read_jekyll_timezone` would return,) for a _config.yml simple enough to read without
+    PyYAML (see the rule above), or None when yaml.safe_load must decide."""
+    found: list[str | None] = []
+    for line in text.split("\n"):
+        if not line.isprintable():  # tabs, CR, BOM, other line breaks, controls (and unusual spaces)
+            return None
+        entry = _QUICK_LINE.fullmatch(line)
+        if entry is None:
+            if _QUICK_IGNORED.fullmatch(line):
+                continue
+            return None
+        plain = entry["plain"]
+        if plain is not None and (": " in plain or plain.endswith(":")):
+            return None
+        if entry["key"] != "timezone":
+            continue
+        if plain is not None and (not _QUICK_ZONE.fullmatch(plain) or plain in _YAML11_WORDS):
+            return None
+        found.append(next((value for value in (plain, entry["dq"], entry["sq"]) if value is not None), None))
+    if len(found) > 1:
+        return None
+    return (found[0] or None,) if found else (None,)
 
 
 def read_newsctl_table(root: Path) -> tuple[dict[str, Any], str]:
@@ -157,6 +208,10 @@ def read_newsctl_table(root: Path) -> tuple[dict[str, Any], str]:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):  # local: most archives have no TOML settings at all
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -250,10 +305,11 @@ def archive_names(settings: Settings, trust_md_names: bool) -> list[tuple[str, l
     folders: dict[str, list[str]] = {}
     for pattern in settings.posts:
         base = literal_prefix(pattern)
-        keep = _name_filter(pattern, base)
-        for rel_dir, names in _walk(root, base, trust_md_names):
+        suffix, keep = _name_filter(pattern, base)
+        for rel_dir, names, all_md in _walk(root, base, trust_md_names):
             folder = f"{root}/{rel_dir}" if rel_dir else root
-            kept = keep(rel_dir, names)
+            # names all ending in .md end in a suffix such as ".md" too: no second look at 100k names
+            kept = names if all_md and suffix is not None and ".md".endswith(suffix) else keep(rel_dir, names)
             if folder in folders:  # two patterns reach the same folder: keep each name once
                 known = set(folders[folder])
                 folders[folder] += [name for name in kept if name not in known]
@@ -262,19 +318,21 @@ def archive_names(settings: Settings, trust_md_names: bool) -> list[tuple[str, l
     return list(folders.items())
 
 
-def _name_filter(pattern: str, base: str) -> Callable[[str, list[str]], list[str]]:
-    """The names of one folder that the glob selects; `<base>/**/*.md` needs no regex."""
+def _name_filter(pattern: str, base: str) -> tuple[str | None, Callable[[str, list[str]], list[str]]]:
+    """The names of one folder that the glob selects, and the suffix that alone decides that if
+    there is one: `<base>/**/*.md` needs no regex."""
     tail = pattern[len(base):].lstrip("/")
     if tail.startswith("**/*") and not any(ch in tail[4:] for ch in "*?[/"):
         suffix = tail[4:]
-        return lambda rel_dir, names: [name for name in names if name.endswith(suffix)]
+        return suffix, lambda rel_dir, names: ending_with(names, suffix)
     regex = glob_to_regex(pattern)
-    return lambda rel_dir, names: [name for name in names
-                                   if regex.match(f"{rel_dir}/{name}" if rel_dir else name)]
+    return None, lambda rel_dir, names: [name for name in names
+                                         if regex.match(f"{rel_dir}/{name}" if rel_dir else name)]
 
 
-def _walk(root: str, base: str, trust_md_names: bool) -> Iterator[tuple[str, list[str]]]:
-    """(relative folder, file names) under root/base; directory symlinks are not followed."""
+def _walk(root: str, base: str, trust_md_names: bool) -> Iterator[tuple[str, list[str], bool]]:
+    """(relative folder, file names, whether all of them are known to end in .md) under root/base;
+    directory symlinks are not followed."""
     stack = [base]
     while stack:
         rel_dir = stack.pop()
@@ -283,19 +341,35 @@ def _walk(root: str, base: str, trust_md_names: bool) -> Iterator[tuple[str, lis
         try:
             if trust_md_names:
                 names = os.listdir(folder)
-                files = [name for name in names if name.endswith(".md")]
-                others = [name for name in names if not name.endswith(".md")]
-                subdirs = [name for name in others if _is_real_dir(f"{folder}/{name}")]
-                files += [name for name in others if name not in subdirs]
+                files = ending_with(names, ".md")
+                all_md = files is names
+                subdirs: list[str] = []
+                if not all_md:  # only names without .md are asked whether they are folders
+                    others = [name for name in names if not name.endswith(".md")]
+                    subdirs = [name for name in others if _is_real_dir(f"{folder}/{name}")]
+                    files = files + [name for name in others if name not in subdirs]
             else:
                 entries = list(os.scandir(folder))
+                all_md = False  # not looked at
                 subdirs = [entry.name for entry in entries if _is_real_dir(entry)]
                 files = [entry.name for entry in entries if entry.name not in subdirs] if subdirs else \
                     [entry.name for entry in entries]
         except OSError:
             continue
         stack += [prefix + name for name in subdirs]
-        yield rel_dir, files
+        yield rel_dir, files, all_md
+
+
+def ending_with(names: list[str], suffix: str) -> list[str]:
+    """The names that end with `suffix`, in order: `names` itself when all do (the usual post folder).
+    That is checked in C, not name by name: no file name holds NUL, so in the names joined by NUL
+    each occurrence of suffix + NUL ends a different name (all but the last)."""
+    if not names:
+        return names
+    if ("\0" not in suffix and names[-1].endswith(suffix)
+            and "\0".join(names).count(suffix + "\0") == len(names) - 1):
+        return names
+    return [name for name in names if name.endswith(suffix)]
 
 
 def _is_real_dir(item: str | os.DirEntry[str]) -> bool:

@@ -14,11 +14,14 @@ import stat
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
+from functools import cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import frontmatter
 import yaml
+
+if TYPE_CHECKING:
+    import frontmatter
 
 MAX_POST_BYTES = 5 * 1024 * 1024  # far above any real post; bounds memory for junk files
 MAX_FRONT_MATTER_CHARS = 64 * 1024
@@ -92,14 +95,20 @@ class PostLoader(_BaseLoader):  # type: ignore[valid-type,misc]
         return super().construct_mapping(node, deep=deep)
 
 
-class PostYAMLHandler(frontmatter.YAMLHandler):
-    """python-frontmatter's YAML handler, with the loader above."""
+@cache
+def front_matter_handler() -> frontmatter.YAMLHandler:
+    """python-frontmatter's YAML handler, with the loader above. Built on first use: the simple
+    front matter of nearly every post is read without it, so pre-commit and indexing need not
+    import python-frontmatter at all."""
+    import frontmatter
 
-    def load(self, fm: str, **kwargs: object) -> Any:
-        return yaml.load(fm, Loader=PostLoader)
+    class PostYAMLHandler(frontmatter.YAMLHandler):
+        def load(self, fm: str, **kwargs: object) -> Any:
+            return yaml.load(fm, Loader=PostLoader)
+
+    return PostYAMLHandler()
 
 
-HANDLER = PostYAMLHandler()
 _FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
 
 
@@ -271,7 +280,7 @@ def _load_front_matter(fm_text: str, post: Post) -> None:
         post.meta, post.key_lines = simple
         return
     try:
-        data = HANDLER.load(fm_text)
+        data = front_matter_handler().load(fm_text)
     except UnsafeYAML as exc:
         found = _marked_problem(exc.code, str(exc.problem), exc, first_line)
         if exc.code == YAML_ALIAS:  # the mark is the anchored node's; show where it is used
@@ -311,13 +320,13 @@ def _load_front_matter(fm_text: str, post: Post) -> None:
 # without PyYAML's Python-level constructor (a third of `validate`'s time on a large archive);
 # anything else, or anything doubtful, returns None and goes through PostLoader.
 _SIMPLE_LINE = re.compile(r'([A-Za-z_][A-Za-z0-9_-]*):[ ]+(?:"([^"\\]*)"|([^\s\-?:,\[\]{}#&*!|>\'"%@`][^\t]*?))[ ]*')
-_NOT_SIMPLE = re.compile("[\r\x85\u2028\u2029\ufeff]|" + yaml.reader.Reader.NON_PRINTABLE.pattern)
+_SPECIAL_CHARS = "\r\x85\u2028\u2029\ufeff"  # breaks and the BOM, which YAML treats on its own
 
 
 def _simple_front_matter(fm_text: str, first_line: int) -> tuple[dict[str, Any], dict[str, int]] | None:
     """(meta, key_lines) exactly as PostLoader would read them, or None when not that simple."""
-    if _NOT_SIMPLE.search(fm_text):
-        return None
+    if any(char in fm_text for char in _SPECIAL_CHARS) or yaml.reader.Reader.NON_PRINTABLE.search(fm_text):
+        return None  # (yaml's own compiled pattern: compiling a copy costs every start-up 5 ms)
     lines = fm_text.split("\n")
     if lines[-1] == "":
         lines.pop()

@@ -11,7 +11,8 @@ file that copies an old one must be caught at pre-commit time. To keep that chea
   every file name of the archive, which needs no reading. A copy filed under another day is
   therefore only caught by a run over the whole archive (as CI does).
 
-Nothing here imports Rich, Whoosh or the tokenizer: pre-commit runs this path on every commit.
+Nothing here imports Rich, Whoosh or the tokenizer, nor worker processes unless they are used:
+pre-commit runs this path on every commit.
 """
 
 from __future__ import annotations
@@ -20,10 +21,7 @@ import difflib
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -166,15 +164,42 @@ def _neighbour_facts(settings: Settings, results: list[FileResult], ctx: CheckCo
     days |= {_local_day(fact.moment, ctx) for _, _, fact in results if fact.moment is not None}
     facts: list[PostFacts] = []
     for folder, names in archive_names(settings, trust_md_names=True):
-        hits = [name for name in names if name[:10] in days or name[11:-3] in ids
-                or (name[10:11] != "-" and name_facts(name).id in ids)]
-        for name in hits:
+        for name in neighbour_names(names, days, ids):
             path = f"{folder}/{name}"
             if path in targets:
                 continue
             same_day = name[:10] in days and os.path.isfile(path)
             facts.append(post_facts(read_post(Path(path)), ctx) if same_day else name_facts(path))
     return facts
+
+
+def is_neighbour(name: str, days: set[str], ids: set[str]) -> bool:
+    """A file name of the same day (its `YYYY-MM-DD-` prefix), or with one of the ids as
+    `name_facts` reads it (also from a name without a date)."""
+    return (name[:10] in days or name[11:-3] in ids
+            or (name[10:11] != "-" and name_facts(name).id in ids))
+
+
+def neighbour_names(names: list[str], days: set[str], ids: set[str]) -> list[str]:
+    """The names `is_neighbour` accepts, in their order. A folder of 100k names is not looped over
+    in Python: the names are joined by NUL (no file name holds one), each day is searched in C at
+    the start of a name and each id anywhere, and only the names found are tested."""
+    if "" in ids or any("\0" in key for key in (*days, *ids)):
+        return [name for name in names if is_neighbour(name, days, ids)]
+    joined = "\0".join(["", *names, ""])  # every name between two NULs
+    starts: set[int] = set()  # where candidate names start in `joined`
+    for day in days:
+        at = joined.find("\0" + day)
+        while at >= 0:
+            starts.add(at + 1)
+            at = joined.find("\0" + day, at + 1 + len(day))
+    for post_id in ids:
+        at = joined.find(post_id)
+        while at >= 0:
+            starts.add(joined.rfind("\0", 0, at) + 1)
+            at = joined.find(post_id, joined.find("\0", at))  # the next name on
+    candidates = (joined[start:joined.find("\0", start)] for start in sorted(starts))
+    return [name for name in candidates if is_neighbour(name, days, ids)]
 
 
 def _local_day(moment: float, ctx: CheckContext) -> str:
@@ -188,6 +213,9 @@ def check_files(paths: list[str], ctx: CheckContext) -> list[FileResult]:
     workers = os.cpu_count() or 1
     if len(paths) <= PARALLEL_THRESHOLD or workers < 2:
         return check_chunk(paths, ctx)
+    from concurrent.futures import ProcessPoolExecutor  # local: ~30 ms to import, for big runs only
+    from concurrent.futures.process import BrokenProcessPool
+
     chunks = [paths[i:i + FILES_PER_TASK] for i in range(0, len(paths), FILES_PER_TASK)]
     try:
         with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -261,6 +289,8 @@ def _count_fixed(before: Iterable[Finding], after: Iterable[Finding], enabled: f
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace `path` by `data` atomically: a temporary file in the same folder, then os.replace;
     the file keeps its permission bits."""
+    import tempfile  # local: only --fix writes
+
     mode = stat.S_IMODE(path.stat().st_mode)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

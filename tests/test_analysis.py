@@ -49,6 +49,14 @@ def test_normalize_preserves_length_and_is_idempotent(text: str) -> None:
     assert normalize(norm) == norm
 
 
+@given(st.text(alphabet="İIiＩａＡ資资金ΣΣ \u3000,，𠀀漢語", max_size=60))
+def test_normalize_is_the_same_for_short_and_long_text(text: str) -> None:
+    """Short strings (queries) are translated, long ones (posts) go through a regex: same result."""
+    padding = "资" * 300
+    assert normalize(text + padding)[:len(text)] == normalize(text)
+    assert normalize(padding + text)[300:] == normalize(text)
+
+
 @given(st.text(alphabet="İIiＩａＡ資资金ΣΣ \u3000,，𠀀", max_size=30))
 def test_normalize_offsets_match_the_original(text: str) -> None:
     norm = normalize(text)

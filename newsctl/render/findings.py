@@ -7,7 +7,6 @@ starts fast. Summaries of the machine formats go to stderr, keeping stdout parse
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from itertools import groupby
@@ -61,6 +60,8 @@ def _print_concise(report: Report) -> None:
 
 
 def _print_json(report: Report) -> None:
+    import json  # local: pre-commit's concise output does without it
+
     items = [{"path": report.display_path(f.path), "line": f.line, "column": f.column, "code": f.code,
               "severity": f.severity, "message": f.message, "fixable": f.fixable} for f in report.findings]
     sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
