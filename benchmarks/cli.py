@@ -59,6 +59,11 @@ def parse_settings(argv: list[str]) -> Settings:
     parser.add_argument("--engines", type=_engines, default=ENGINE_NAMES, help="comma-separated subset")
     parser.add_argument("--jobs", type=int, default=None, help="passed to `newsctl index --jobs`")
     parser.add_argument(
+        "--reuse-indexes",
+        action="store_true",
+        help="search the indexes an earlier run left in --work instead of building (no build measured)",
+    )
+    parser.add_argument(
         "--long-build",
         type=float,
         default=300.0,
@@ -92,6 +97,7 @@ def parse_settings(argv: list[str]) -> Settings:
         engines=args.engines,
         newsctl_jobs=args.jobs,
         long_build_s=args.long_build,
+        reuse_indexes=args.reuse_indexes,
         argv=argv,
     )
 

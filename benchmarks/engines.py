@@ -66,6 +66,10 @@ class Engine:
     def index_bytes(self, archive: Archive, index_dir: Path) -> int:
         return tree_bytes(index_dir) if index_dir.exists() else 0
 
+    def index_ready(self, archive: Archive, index_dir: Path) -> bool:
+        """Whether an earlier run left an index to search (for --reuse-indexes)."""
+        return index_dir.is_dir() and any(index_dir.iterdir())
+
     def search_command(self, archive: Archive, index_dir: Path, terms: Sequence[str]) -> list[str]:
         raise NotImplementedError
 
@@ -87,6 +91,9 @@ class NewsctlEngine(Engine):
 
     def update_command(self, archive: Archive) -> list[str]:
         return self.command(archive, "index")
+
+    def index_ready(self, archive: Archive, index_dir: Path) -> bool:
+        return any((archive.root / ".newsctl" / "index").glob("_MAIN_*.toc"))
 
     def prepare_build(self, index_dir: Path) -> None:
         """newsctl keeps its index where it chooses; --rebuild starts it afresh."""

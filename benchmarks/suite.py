@@ -47,6 +47,7 @@ class Settings:
     newsctl_jobs: int | None
     argv: list[str]
     long_build_s: float = 300.0  # a build longer than this is not repeated (naive Whoosh at 100k: ~13 min)
+    reuse_indexes: bool = False  # search the indexes an earlier run built; no build is measured
 
     def search_sizes(self) -> list[int]:
         return [s for s in self.sizes if s >= SEARCH_MIN_SIZE] or list(self.sizes)
@@ -175,6 +176,10 @@ class Suite:
 
     def _measure_builds(self, archive: Archive) -> None:
         for engine in (e for e in self.engines if e.has_index()):
+            if self.settings.reuse_indexes and engine.index_ready(archive, self.index_dir(engine, archive.size)):
+                self.result.notes.append(f"{archive.size} posts: {engine.label} searched the index an earlier run "
+                                         "built (--reuse-indexes); its build was not measured in this run")
+                continue
             log(f"{archive.size}: build {engine.name} x{self.settings.repeat}")
             row = self._timed(
                 f"{archive.size}: build {engine.name}",

@@ -35,7 +35,6 @@ def _build_table() -> dict[int, int]:
 
 
 _TABLE = _build_table()
-_MAPPED = {chr(key): chr(value) for key, value in _TABLE.items()}
 # A character class of BMP characters compiles to a bitmap, so scanning is ~40x faster than
 # `str.translate`, which raises and clears a KeyError for every character it leaves alone.
 # Astral characters would turn the class into a slow range list; texts holding any take the
@@ -43,13 +42,18 @@ _MAPPED = {chr(key): chr(value) for key, value in _TABLE.items()}
 _ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 
 
-@cache  # compiling takes ~8 ms: only commands that normalise pay it
+@cache  # ~5 ms: only commands that normalise long texts pay it
+def _mapped_chars() -> dict[str, str]:
+    return {chr(key): chr(value) for key, value in _TABLE.items()}
+
+
+@cache  # compiling takes ~8 ms: only commands that normalise long texts pay it
 def _needs_mapping() -> re.Pattern[str]:
-    return re.compile("[" + "".join(re.escape(c) for c in sorted(_MAPPED) if ord(c) < 0x10000) + "]")
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(_mapped_chars()) if ord(c) < 0x10000) + "]")
 
 
 def _mapped(match: re.Match[str]) -> str:
-    return _MAPPED[match.group()]
+    return _mapped_chars()[match.group()]
 
 
 _SHORT = 200  # characters: below this, `str.translate` costs less than compiling the regex once

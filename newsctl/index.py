@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
 from itertools import accumulate, chain, repeat
-from operator import add, mul, rshift, sub
+from operator import add, itemgetter, mul, rshift, sub
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, NamedTuple
@@ -832,9 +832,11 @@ class Hits:
         self.page = page
 
     def paths(self) -> list[str]:
-        if len(self.page) <= 64:  # a page: decode only the paths shown
-            return [segment.side.path(docnum) for _, segment, docnum in self.page]
-        return [segment.side.paths[docnum] for _, segment, docnum in self.page]  # all at once, per segment
+        """The page's paths: a segment with many of them decodes all its paths in one call."""
+        counts = Counter(map(itemgetter(1), self.page))
+        whole = {segment for segment, count in counts.items() if 8 * count > segment.side.doc_count}
+        return [segment.side.paths[docnum] if segment in whole else segment.side.path(docnum)
+                for _, segment, docnum in self.page]
 
     def hits(self) -> list[Hit]:
         found = []
