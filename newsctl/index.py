@@ -1944,6 +1944,9 @@ class Plan:
     previous: Manifest
     scan_at: dict[str, int] = field(default_factory=dict)  # path to read -> its place in the scan
     old_at: dict[str, int] = field(default_factory=dict)  # path to read -> its place in `previous`
+    head: int = 0  # the listings agree on their first `head` paths
+    tail: int = 0  # and then on their last `tail`
+    middle_at: dict[str, int] = field(default_factory=dict)  # the old paths in between -> place
 
     def read_again(self, rel: str, scan: Scan) -> None:
         """Read a post whatever it holds (its segment is folded)."""
@@ -1957,13 +1960,13 @@ def _plan(scan: Scan, previous: Manifest) -> Plan:
     in place (an update rarely reorders a listing: 100k posts in a few ms); the rest by path."""
     plan = Plan({}, [], previous)
     new, old = scan.paths, previous.paths
-    head, tail = _common_ends(new, old)
+    plan.head, plan.tail = head, tail = _common_ends(new, old)
     shift = len(old) - len(new)
     for low, high, offset in ((0, head, 0), (len(new) - tail, len(new), shift)):
         for i in _stat_changes(scan, previous, low, high, offset):
             plan.to_read[new[i]], plan.scan_at[new[i]], plan.old_at[new[i]] = previous.digest(i + offset), i, i + offset
     old_middle = old[head:len(old) - tail]
-    position = dict(zip(old_middle, range(head, head + len(old_middle)), strict=True))
+    plan.middle_at = position = dict(zip(old_middle, range(head, head + len(old_middle)), strict=True))
     for i in range(head, len(new) - tail):
         rel = new[i]
         j = position.get(rel)
@@ -2072,12 +2075,10 @@ def _apply(index_dir: Path, segments: list[Any], scan: Scan, plan: Plan, outcome
 def _new_manifest(scan: Scan, plan: Plan, results: list[Outcome], reasons: dict[str, str]) -> Manifest:
     """The scan's paths and stats, the previous digests, and what was read where posts were read."""
     new, old, previous = scan.paths, plan.previous.paths, plan.previous
-    head, tail = _common_ends(new, old)
+    head, tail = plan.head, plan.tail
     middle = bytearray(16 * (len(new) - head - tail))
-    old_middle = old[head:len(old) - tail]
-    position = dict(zip(old_middle, range(head, head + len(old_middle)), strict=True))
     for i in range(head, len(new) - tail):
-        j = position.get(new[i])
+        j = plan.middle_at.get(new[i])
         if j is not None:
             middle[16 * (i - head):16 * (i - head + 1)] = previous.digests[16 * j:16 * j + 16]
     digests = bytearray(previous.digests[:16 * head] + middle + previous.digests[16 * (len(old) - tail):])

@@ -12,6 +12,8 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+from benchmarks.peers.cli import print_paths, run
+
 TOKENIZER = "ws_lower"
 TEXT_FIELDS = ("title", "body")
 
@@ -78,18 +80,11 @@ def search(index_dir: Path, terms: list[str]) -> int:
     searcher = index.searcher()
     hits = searcher.search(query, limit=max(1, searcher.num_docs)).hits
     paths = [searcher.doc(address)["path"][0] for _, address in hits]
-    if paths:
-        sys.stdout.write("\n".join(paths) + "\n")
-    return 0 if paths else 1
+    return print_paths(paths)
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) >= 3 and argv[0] == "index":
-        return build_index(Path(argv[1]), Path(argv[2]))
-    if len(argv) >= 3 and argv[0] == "search":
-        return search(Path(argv[1]), argv[2:])
-    print(__doc__, file=sys.stderr)
-    return 2
+    return run(argv, build_index, search, __doc__)
 
 
 if __name__ == "__main__":

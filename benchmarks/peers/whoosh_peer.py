@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from benchmarks.peers.cli import print_paths, run
+
 
 def build_index(archive: Path, index_dir: Path) -> int:
     from jieba.analyse import ChineseAnalyzer
@@ -42,18 +44,11 @@ def search(index_dir: Path, terms: list[str]) -> int:
     query = MultifieldParser(["title", "body"], schema=index.schema).parse(" ".join(terms))
     with index.searcher() as searcher:
         paths = [hit["path"] for hit in searcher.search(query, limit=None)]
-    if paths:
-        sys.stdout.write("\n".join(paths) + "\n")
-    return 0 if paths else 1
+    return print_paths(paths)
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) >= 3 and argv[0] == "index":
-        return build_index(Path(argv[1]), Path(argv[2]))
-    if len(argv) >= 3 and argv[0] == "search":
-        return search(Path(argv[1]), argv[2:])
-    print(__doc__, file=sys.stderr)
-    return 2
+    return run(argv, build_index, search, __doc__)
 
 
 if __name__ == "__main__":
