@@ -118,7 +118,10 @@ def load_settings(root: Path, root_origin: str = "--root") -> Settings:
         settings.origins["timezone"] = "_config.yml"
     table, origin = read_newsctl_table(root)
     _apply_table(settings, table, origin)
-    settings.tz  # noqa: B018 - fail early on a bad zone name, with the file that named it
+    try:
+        settings.tz  # noqa: B018 - fail early on a bad zone name, with the file that named it
+    except ConfigError as exc:
+        raise ConfigError(f"{settings.origins.get('timezone', 'default')}: {exc}") from exc
     return settings
 
 

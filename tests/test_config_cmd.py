@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from conftest import Cli, post_text
 
 
@@ -67,3 +68,12 @@ def test_unknown_layout_setting_is_used_by_validate(cli: Cli, make_archive: Call
     (root / "_layouts").mkdir()
     (root / "_layouts" / "brief.html").write_text("{{ content }}\n", encoding="utf-8")
     assert cli("--root", root, "validate").code == 0
+
+
+@pytest.mark.parametrize("config", ["timezone: Mars/Olympus\n", "timezone: '../../etc/passwd'\n"])
+def test_an_unknown_time_zone_is_one_line_naming_the_file(cli: Cli, make_archive: Callable[..., Path],
+                                                         config: str) -> None:
+    root = make_archive(config=config)
+    result = cli("--root", root, "validate")
+    assert result.code == 2
+    assert result.stderr.strip().startswith("newsctl: error: _config.yml: unknown time zone"), result.stderr
