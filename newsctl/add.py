@@ -70,8 +70,8 @@ import typer
 
 from newsctl.config import Settings, glob_to_regex, list_archive_posts, walk_files
 from newsctl.errors import EXIT_FINDINGS, EXIT_OK, NewsctlError, UsageError
+from newsctl.names import day_and_id
 from newsctl.post import (
-    FILENAME_RE,
     MAX_POST_BYTES,
     SAFE_ID_RE,
     Post,
@@ -556,11 +556,10 @@ class KnownPosts:
         self._facts: dict[str, list[PostFacts]] = {}
         for path in paths:
             name = path[path.rfind("/") + 1:]
-            match = FILENAME_RE.match(name)
-            post_id = match["id"] if match else name.removesuffix(".md").lstrip("-")
+            day, post_id = day_and_id(name)
             self.by_id.setdefault(same_article_key(post_id), path)
-            if match:
-                self.by_day.setdefault(match["date"], []).append(path)
+            if day:
+                self.by_day.setdefault(day, []).append(path)
 
     def id_owner(self, post_id: str) -> Path | None:
         owner = self.by_id.get(same_article_key(post_id))

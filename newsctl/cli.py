@@ -8,6 +8,7 @@ start, and evaluating them from strings costs `--help` about 12 ms more than rea
 
 import os
 import sys
+from contextlib import nullcontext
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -161,14 +162,21 @@ def validate_command(
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
     fix: Annotated[bool, typer.Option("--fix", help="Rewrite fixable problems in place, atomically.")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Show what --fix would change; write nothing.")] = False,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Read every neighbour of the given posts; do not use or write .newsctl/cache.")] = False,
 ) -> None:
     """Check posts for defects. Exit 0 when clean, 1 when errors were found."""
-    from newsctl.render.findings import print_findings
-    from newsctl.validate import ValidateOptions, run_validate
+    from newsctl.config import neighbours_in_background
 
-    options = ValidateOptions(paths=paths or [], select=_split_codes(select), ignore=_split_codes(ignore),
-                              fix=fix, diff=diff)
-    report = run_validate(_settings_for_paths(paths), options)
+    settings = _settings_for_paths(paths)
+    # Given PATHS, a child searches the archive's names for their neighbours during the imports.
+    with neighbours_in_background(settings, paths) if paths else nullcontext() as find:
+        from newsctl.render.findings import print_findings
+        from newsctl.validate import ValidateOptions, run_validate
+
+        options = ValidateOptions(paths=paths or [], select=_split_codes(select), ignore=_split_codes(ignore),
+                                  fix=fix, diff=diff, cache=not no_cache)
+        report = run_validate(settings, options, find)
     print_findings(report, pick_format(output, "text", "concise"))
     raise typer.Exit(report.exit_code(strict=strict))
 

@@ -11,13 +11,15 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta, tzinfo
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
 from newsctl.errors import ConfigError, UsageError
+from newsctl.names import day_and_id, is_neighbour, neighbour_names
 
 ROOT_MARKERS = ("_config.yml", "newsctl.toml")
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -319,6 +321,62 @@ def archive_names(settings: Settings, trust_md_names: bool) -> list[tuple[str, l
             elif kept:
                 folders[folder] = kept
     return list(folders.items())
+
+
+Listing = list[tuple[str, list[str]]]  # (absolute folder, file names), as archive_names gives it
+FindNeighbours = Callable[[set[str], set[str]], Listing]  # (days, ids) -> the names names.is_neighbour accepts
+
+
+def find_neighbours(settings: Settings, days: set[str], ids: set[str]) -> Listing:
+    """The archive's post names of one of the days or with one of the ids (see names.is_neighbour)."""
+    found = ((folder, neighbour_names("\0".join(names), days, ids))
+             for folder, names in archive_names(settings, trust_md_names=True))
+    return [(folder, names) for folder, names in found if names]
+
+
+@contextmanager
+def neighbours_in_background(settings: Settings, paths: Iterable[Path]) -> Iterator[FindNeighbours]:
+    """find_neighbours for the days and ids that the names of `paths` give, computed by a forked
+    child while the body of the `with` runs: listing a folder of 100k names takes ~0.07 s of
+    system time, and searching them ~0.03 s, about what importing the rules takes. Days or ids
+    the names did not give (a front-matter date of another day, a folder argument) are searched
+    here, as is everything when the child failed."""
+    from newsctl.background import in_child
+
+    days: set[str] = set()
+    ids: set[str] = set()
+    for path in paths:
+        day, post_id = day_and_id(path.name)
+        ids.add(post_id)
+        if day:
+            days.add(day)
+    with in_child(lambda send: send(pack_listing(find_neighbours(settings, days, ids)))) as child:
+        @cache
+        def received() -> Listing | None:
+            data = child.receive()
+            return None if data is None else unpack_listing(data)
+
+        def find(wanted_days: set[str], wanted_ids: set[str]) -> Listing:
+            listing = received() if wanted_days <= days and wanted_ids <= ids else None
+            if listing is None:
+                return find_neighbours(settings, wanted_days, wanted_ids)
+            found = ((folder, [name for name in names if is_neighbour(name, wanted_days, wanted_ids)])
+                     for folder, names in listing)
+            return [(folder, names) for folder, names in found if names]
+
+        yield find
+
+
+def pack_listing(listing: Listing) -> bytes:
+    """A listing as one byte string: each folder NUL-joined with its names, folders separated by
+    two NULs (no name is empty or holds a NUL). Undecodable names survive (surrogateescape)."""
+    return "\0\0".join("\0".join([folder, *names]) for folder, names in listing).encode(
+        "utf-8", "surrogateescape")
+
+
+def unpack_listing(data: bytes) -> Listing:
+    text = data.decode("utf-8", "surrogateescape")
+    return [(folder, names) for folder, *names in (part.split("\0") for part in text.split("\0\0")) if folder]
 
 
 def _name_filter(pattern: str, base: str) -> tuple[str | None, Callable[[str, list[str]], list[str]]]:

@@ -8,15 +8,15 @@ takes ~0.1 s, more than a whole search may spend). Layout of `<root>/.newsctl/in
   `.trm`, the term dictionary with the posting lists inline (CompactCodec below), and `.nsc`,
   newsctl's sidecar: per document path, date, field lengths and the display record.
 - `newsctl-state-<gen>.json`: format version, user-dictionary hash, post globs, build time, the
-  segments of generation <gen> with their deleted documents, the mtime of every folder that holds
-  posts (the cheap staleness check of `search`), a digest of every post's (path, size, mtime)
-  (an unchanged archive is recognised without reading the manifest) and the skipped posts.
-- `newsctl-manifest-<gen>.json`: relative path -> [size, mtime_ns, content hash, skip reason] of
-  every post seen, so that an update stats files and reads only new or changed ones.
+  segments of generation <gen> with their deleted documents, and the mtime of every folder that
+  holds posts (the cheap staleness check of `search`).
+- `newsctl-manifest-<gen>.bin` (class Manifest): every post seen, in scan order, with its size,
+  mtime_ns and content hash as packed arrays, and why a post was kept out; an update stats
+  every post and reads only new or changed ones.
 
-Both JSON files are written (atomically) before the TOC of generation <gen>, so a reader of
-generation <gen> always finds them; killing `index` at any moment leaves the previous generation
-whole. One writer at a time: a flock on `MAIN_WRITELOCK`, Whoosh's own lock file.
+Both are written (atomically) before the TOC of generation <gen>, so a reader of generation
+<gen> always finds them; killing `index` at any moment leaves the previous generation whole.
+One writer at a time: a flock on `MAIN_WRITELOCK`, Whoosh's own lock file.
 
 Documents carry four token fields built straight from `newsctl.analysis` token lists: jieba words
 of the title and of the body (frequencies, for BM25F ranking) and overlapping bigrams of both
@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import cached_property, partial
+from functools import cached_property
 from itertools import accumulate, chain, repeat
 from operator import add, itemgetter, mul, rshift, sub
 from pathlib import Path
@@ -51,6 +51,7 @@ from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 from newsctl.analysis import normalize, query_ngrams
+from newsctl.background import in_child
 from newsctl.config import Settings, archive_names, iter_post_paths, literal_prefix
 from newsctl.errors import NewsctlError
 
@@ -660,8 +661,8 @@ def scan_archive(settings: Settings, split: bool = True, while_waiting: Callable
     """
     listing = archive_names(settings, trust_md_names=True)
     forking = split and hasattr(os, "fork")
-    if forking and while_waiting:  # loading takes ~0.35 s, 100k stat calls ~0.45 s: finish together
-        sizes, mtimes = _stat_split(listing, 0.9, while_waiting)
+    if forking and while_waiting:  # loading takes ~0.25 s, 100k stat calls ~0.45 s: finish together
+        sizes, mtimes = _stat_split(listing, 0.8, while_waiting)
     elif forking and sum(len(names) for _, names in listing) >= STAT_SPLIT_MIN:
         sizes, mtimes = _stat_split(listing, 0.5)
     else:
@@ -718,63 +719,18 @@ def _stat_split(listing: list[tuple[str, list[str]]], child_share: float,
     `meanwhile` and then does the rest (stat is a system call: it scales with cores, where threads
     would contend for the GIL)."""
     first, second = _split(listing, child_share)
-    own: list[tuple[array, array]] = []
-
-    def parent_part() -> None:
+    count = sum(len(names) for _, names in first)
+    with in_child(lambda send: send(b"".join(part.tobytes() for part in _stat_names(first)))) as child:
         if meanwhile:
             meanwhile()
-        own.append(_stat_names(second))
-
-    data = _in_child(partial(_stat_bytes, first), parent_part)
-    count = sum(len(names) for _, names in first)
-    if data is None or len(data) != 16 * count or not own:
+        sizes, mtimes = _stat_names(second)
+        data = child.receive()
+    if data is None or len(data) != 16 * count or not child.finish():
         return _stat_names(listing)
-    sizes, mtimes = _arrays_from(data, count)
-    return sizes + own[0][0], mtimes + own[0][1]
-
-
-def _arrays_from(data: bytes, count: int) -> tuple[array, array]:
-    sizes, mtimes = array("q"), array("q")
-    sizes.frombytes(data[:8 * count])
-    mtimes.frombytes(data[8 * count:])
-    return sizes, mtimes
-
-
-def _stat_bytes(listing: list[tuple[str, list[str]]]) -> bytes:
-    sizes, mtimes = _stat_names(listing)
-    return sizes.tobytes() + mtimes.tobytes()
-
-
-def _in_child(work: Callable[[], bytes], while_waiting: Callable[[], None] | None) -> bytes | None:
-    """What `work` returns, computed in a forked child while this process runs `while_waiting`.
-    None when the fork or the child failed: the caller then does the work itself. The child only
-    writes to a pipe and leaves with os._exit (none of the parent's clean-up runs twice)."""
-    read_end, write_end = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_end)
-        os.close(write_end)
-        return None
-    if pid == 0:
-        code = 1
-        try:
-            os.close(read_end)
-            with os.fdopen(write_end, "wb") as out:
-                out.write(work())
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    handle = os.fdopen(read_end, "rb")
-    try:
-        if while_waiting:
-            while_waiting()
-        data = handle.read()
-    finally:  # also on an exception in while_waiting: closing the pipe ends a child blocked on it
-        handle.close()
-        _, status = os.waitpid(pid, 0)
-    return data if status == 0 else None
+    first_sizes, first_mtimes = array("q"), array("q")
+    first_sizes.frombytes(data[:8 * count])
+    first_mtimes.frombytes(data[8 * count:])
+    return first_sizes + sizes, first_mtimes + mtimes
 
 
 def _folder_mtimes(root: Path, folders: Iterable[str]) -> dict[str, int]:
@@ -1299,15 +1255,40 @@ def _whoosh() -> SimpleNamespace:
     return _whoosh_namespace
 
 
+@contextmanager
+def _stand_ins_for_whoosh_imports() -> Iterator[None]:
+    """Whoosh imports two modules for things newsctl never calls, and they cost ~0.1 s of every
+    writer's start: the `cached_property` package (it imports asyncio) for one plain cached
+    attribute of SegmentReader, which functools' cached_property serves alike, and urllib.request
+    (http, email, ssl) for a download helper. Stand-ins are seen by Whoosh's import only: they
+    leave sys.modules afterwards, so any later importer gets the real modules."""
+    def urlretrieve(*args: Any, **kwargs: Any) -> Any:
+        from urllib.request import urlretrieve as real
+
+        return real(*args, **kwargs)
+
+    stand_ins = {"cached_property": SimpleNamespace(cached_property=cached_property),
+                 "urllib.request": SimpleNamespace(urlretrieve=urlretrieve)}
+    added = [name for name in stand_ins if name not in sys.modules]
+    sys.modules.update({name: stand_ins[name] for name in added})  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        for name in added:
+            if sys.modules.get(name) is stand_ins[name]:
+                del sys.modules[name]
+
+
 def _define_whoosh_classes() -> SimpleNamespace:
-    from whoosh import fields as wfields
-    from whoosh import formats
-    from whoosh.codec.base import TermsReader
-    from whoosh.codec.whoosh3 import W3Codec
-    from whoosh.filedb.filestore import FileStorage
-    from whoosh.index import TOC, clean_files
-    from whoosh.matching import ListMatcher, ReadTooFar
-    from whoosh.reading import TermInfo, TermNotFound
+    with _stand_ins_for_whoosh_imports():
+        from whoosh import fields as wfields
+        from whoosh import formats
+        from whoosh.codec.base import TermsReader
+        from whoosh.codec.whoosh3 import W3Codec
+        from whoosh.filedb.filestore import FileStorage
+        from whoosh.index import TOC, clean_files
+        from whoosh.matching import ListMatcher, ReadTooFar
+        from whoosh.reading import TermInfo, TermNotFound
 
     class WordsField(wfields.FieldType):
         """jieba words (a token list from analysis.word_tokens): frequencies only, for BM25F."""
@@ -2092,15 +2073,19 @@ def _new_manifest(scan: Scan, plan: Plan, results: list[Outcome], reasons: dict[
 
 # ---- progress and summary on stderr ----------------------------------------------------------------------
 
+PROGRESS_MIN = 200  # fewer posts are read in well under a second: a bar would only flicker
+
+
 class _Progress:
-    """A Rich progress bar on stderr with posts/s (nothing when quiet or when there is nothing to do)."""
+    """A Rich progress bar with posts/s on stderr when it is a terminal (Rich draws no live bar
+    elsewhere, and importing it costs ~0.08 s), unless quiet or there is little to do."""
 
     def __init__(self, total: int, quiet: bool) -> None:
         self.total, self.quiet = total, quiet
         self.progress: Any = None
 
     def __enter__(self) -> Callable[[int], None]:
-        if self.quiet or self.total == 0:
+        if self.quiet or self.total < PROGRESS_MIN or not sys.stderr.isatty():
             return lambda count: None
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import yaml
 
+from newsctl.names import FILENAME_RE, day_and_id
+
 if TYPE_CHECKING:
     import frontmatter
 
@@ -114,7 +116,6 @@ _FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
 
 # ---- the model ----------------------------------------------------------------------------
 
-FILENAME_RE = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})-(?P<id>.+)\.md$")
 SAFE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}\Z")  # \Z: "$" would accept a final newline
 
 
@@ -159,8 +160,7 @@ class Post:
     @property
     def id(self) -> str:
         """The id in the file name (`YYYY-MM-DD-<id>.md`), or the stem when the name is odd."""
-        match = FILENAME_RE.match(self.path.name)
-        return match["id"] if match else self.path.stem.lstrip("-")
+        return day_and_id(self.path.name)[1]
 
     def date(self, tz: tzinfo) -> datetime | None:
         """The front-matter date, aware; a date without zone is taken in `tz`."""

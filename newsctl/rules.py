@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 from newsctl import post as P
 from newsctl.errors import UsageError
+from newsctl.names import FILENAME_RE, day_and_id
 from newsctl.post import Post, parse_post, quote_yaml
 from newsctl.post import parse_date as _parse_date_uncached
 
@@ -302,7 +303,7 @@ def _finding(post: Post, code: str, message: str, line: int = 1, column: int = 1
 
 def check_file_name(post: Post) -> list[Finding]:
     name = post.path.name
-    match = P.FILENAME_RE.match(name)
+    match = FILENAME_RE.match(name)
     if not match:
         return [_finding(post, "NC401", f"file name {name!r} is not YYYY-MM-DD-<id>.md")]
     if post.file_date is None:
@@ -533,11 +534,8 @@ def check_trailing_whitespace(post: Post) -> list[Finding]:
 
 def name_facts(path: str) -> PostFacts:
     """Facts known from the file name alone (for files that are not read)."""
-    name = path.rsplit("/", 1)[-1]
-    match = P.FILENAME_RE.match(name)
-    if match:
-        return PostFacts(path, match["id"], match["date"])
-    return PostFacts(path, name[:-3].lstrip("-") if name.endswith(".md") else name.lstrip("-"), None)
+    day, post_id = day_and_id(path.rsplit("/", 1)[-1])
+    return PostFacts(path, post_id, day)
 
 
 def post_facts(post: Post, ctx: CheckContext) -> PostFacts:

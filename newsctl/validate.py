@@ -24,10 +24,12 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
-from newsctl.config import Settings, archive_names, expand_paths, list_archive_posts
+from newsctl.config import FindNeighbours, Settings, expand_paths, find_neighbours, list_archive_posts
 from newsctl.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from newsctl.factcache import FactCache
 from newsctl.post import Post, parse_post, read_post
 from newsctl.rules import (
     ERROR,
@@ -57,6 +59,7 @@ class ValidateOptions:
     ignore: list[str] = field(default_factory=list)
     fix: bool = False
     diff: bool = False
+    cache: bool = True  # facts of the given files' neighbours (factcache.py)
 
 
 @dataclass
@@ -98,13 +101,16 @@ class Report:
         return path[len(prefix):] if path.startswith(prefix) else path
 
 
-def run_validate(settings: Settings, options: ValidateOptions) -> Report:
+def run_validate(settings: Settings, options: ValidateOptions, find: FindNeighbours | None = None) -> Report:
+    """`find` gives the archive's names that given PATHS must be compared with (by default
+    config.find_neighbours; see config.neighbours_in_background)."""
     enabled = _enabled_codes(settings, options)
     ctx = make_context(settings)
     if options.paths:
         targets = _explicit_targets(options.paths)
         results = check_files(targets, ctx)
-        neighbours = _neighbour_facts(settings, results, ctx)
+        cache = FactCache(settings) if options.cache else None
+        neighbours = _neighbour_facts(results, ctx, find or partial(find_neighbours, settings), cache)
     else:
         targets = list_archive_posts(settings)
         results = check_files(targets, ctx)
@@ -155,51 +161,37 @@ def _explicit_targets(paths: list[Path]) -> list[str]:
     return list(targets)
 
 
-def _neighbour_facts(settings: Settings, results: list[FileResult], ctx: CheckContext) -> list[PostFacts]:
+def _neighbour_facts(results: list[FileResult], ctx: CheckContext, find: FindNeighbours,
+                     cache: FactCache | None) -> list[PostFacts]:
     """Facts of the archive files the given files must be compared with (see the module docs):
-    same-day files are read, files with the same id are known by name. Names only are listed."""
+    same-day files are read (or their facts taken from the cache), files with the same id are
+    known by name. Names only are listed."""
     targets = {path for path, _, _ in results}
     ids = {fact.id for _, _, fact in results}
     days = {fact.day for _, _, fact in results if fact.day}
     days |= {_local_day(fact.moment, ctx) for _, _, fact in results if fact.moment is not None}
     facts: list[PostFacts] = []
-    for folder, names in archive_names(settings, trust_md_names=True):
-        for name in neighbour_names(names, days, ids):
+    same_day: dict[str, list[str]] = {}
+    for folder, names in find(days, ids):
+        for name in names:
             path = f"{folder}/{name}"
             if path in targets:
                 continue
-            same_day = name[:10] in days and os.path.isfile(path)
-            facts.append(post_facts(read_post(Path(path)), ctx) if same_day else name_facts(path))
+            if name[:10] in days and os.path.isfile(path):
+                same_day.setdefault(name[:10], []).append(path)
+            else:
+                facts.append(name_facts(path))
+
+    def read(path: str) -> PostFacts:
+        return post_facts(read_post(Path(path)), ctx)
+
+    for day, paths in same_day.items():
+        if cache is None:
+            facts += map(read, paths)
+        else:
+            known = [fact for _, _, fact in results if fact.day == day]
+            facts += cache.day_facts(day, paths, read, known)
     return facts
-
-
-def is_neighbour(name: str, days: set[str], ids: set[str]) -> bool:
-    """A file name of the same day (its `YYYY-MM-DD-` prefix), or with one of the ids as
-    `name_facts` reads it (also from a name without a date)."""
-    return (name[:10] in days or name[11:-3] in ids
-            or (name[10:11] != "-" and name_facts(name).id in ids))
-
-
-def neighbour_names(names: list[str], days: set[str], ids: set[str]) -> list[str]:
-    """The names `is_neighbour` accepts, in their order. A folder of 100k names is not looped over
-    in Python: the names are joined by NUL (no file name holds one), each day is searched in C at
-    the start of a name and each id anywhere, and only the names found are tested."""
-    if "" in ids or any("\0" in key for key in (*days, *ids)):
-        return [name for name in names if is_neighbour(name, days, ids)]
-    joined = "\0".join(["", *names, ""])  # every name between two NULs
-    starts: set[int] = set()  # where candidate names start in `joined`
-    for day in days:
-        at = joined.find("\0" + day)
-        while at >= 0:
-            starts.add(at + 1)
-            at = joined.find("\0" + day, at + 1 + len(day))
-    for post_id in ids:
-        at = joined.find(post_id)
-        while at >= 0:
-            starts.add(joined.rfind("\0", 0, at) + 1)
-            at = joined.find(post_id, joined.find("\0", at))  # the next name on
-    candidates = (joined[start:joined.find("\0", start)] for start in sorted(starts))
-    return [name for name in candidates if is_neighbour(name, days, ids)]
 
 
 def _local_day(moment: float, ctx: CheckContext) -> str:

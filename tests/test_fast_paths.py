@@ -17,9 +17,20 @@ from conftest import Cli, post_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsctl.config import Settings, archive_names, ending_with, quick_timezone, read_jekyll_timezone
+from newsctl.background import in_child
+from newsctl.config import (
+    Settings,
+    archive_names,
+    ending_with,
+    find_neighbours,
+    neighbours_in_background,
+    pack_listing,
+    quick_timezone,
+    read_jekyll_timezone,
+    unpack_listing,
+)
 from newsctl.errors import ConfigError
-from newsctl.validate import is_neighbour, neighbour_names
+from newsctl.names import is_neighbour, neighbour_names
 
 PROPERTY_SETTINGS = settings(max_examples=400, deadline=None, derandomize=True)
 
@@ -135,7 +146,7 @@ def test_quick_time_zone_never_disagrees_with_yaml(text: str) -> None:
 
 # ---- post folders: names compared in C ----------------------------------------------------------------
 
-name_text = st.text(st.characters(blacklist_characters="\0", blacklist_categories=("Cs",)), max_size=6)
+name_text = st.text(st.characters(exclude_characters="\0", exclude_categories=["Cs"]), max_size=6)
 file_names = st.one_of(name_text, st.sampled_from(["a.md", "b.md", ".md", "md", "x.md\n", "c.mdx", "d.MD"]))
 
 
@@ -163,7 +174,7 @@ neighbour_name = st.tuples(
        days=st.sets(st.sampled_from(DAYS), max_size=2), ids=st.sets(st.sampled_from(IDS), max_size=3))
 def test_neighbours_found_in_the_joined_names_are_those_found_one_by_one(
         names: list[str], days: set[str], ids: set[str]) -> None:
-    assert neighbour_names(names, days, ids) == [name for name in names if is_neighbour(name, days, ids)]
+    assert neighbour_names("\0".join(names), days, ids) == [name for name in names if is_neighbour(name, days, ids)]
 
 
 def test_archive_names_lists_each_post_once_in_every_folder(tmp_path: Path) -> None:
@@ -223,13 +234,12 @@ def imported_modules(*args: str, cwd: Path) -> set[str]:
     return {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
 
 
-def test_precommit_validate_imports_no_worker_pool_toml_frontmatter_or_json(
+def test_precommit_validate_imports_no_worker_pool_toml_or_frontmatter(
         make_archive: Callable[..., Path]) -> None:
     root = make_archive({"_posts/2022-06-01-1.md": post_text()})
     imported = imported_modules("validate", "_posts/2022-06-01-1.md", cwd=root)
-    assert "newsctl.validate" in imported
-    assert not imported & {"concurrent.futures", "multiprocessing", "tomllib", "tomli", "frontmatter", "json",
-                           "tempfile"}
+    assert "newsctl.validate" in imported  # (json is imported: the fact cache is JSON, ~2 ms)
+    assert not imported & {"concurrent.futures", "multiprocessing", "tomllib", "tomli", "frontmatter", "tempfile"}
 
 
 def test_help_imports_nothing_of_the_archive_or_yaml(tmp_path: Path) -> None:
@@ -237,3 +247,65 @@ def test_help_imports_nothing_of_the_archive_or_yaml(tmp_path: Path) -> None:
     assert "typer" in imported
     assert not {name for name in imported if name.split(".")[0] in ("yaml", "zoneinfo", "rich")}
     assert not {name for name in imported if name.startswith("newsctl.")} - {"newsctl.cli", "newsctl.errors"}
+
+
+# ---- work in a forked child -------------------------------------------------------------------------
+
+def test_a_child_sends_whole_messages_in_order() -> None:
+    big = bytes(range(256)) * 20_000  # far beyond a pipe's buffer
+
+    def work(send: Callable[[bytes], None]) -> None:
+        for message in (b"first", b"", big):
+            send(message)
+
+    with in_child(work) as child:
+        assert [child.receive(), child.receive(), child.receive()] == [b"first", b"", big]
+        assert child.receive() is None
+    assert child.finish()
+
+
+@pytest.mark.parametrize("how", ["raises", "killed"])
+def test_a_failed_child_reads_as_none(how: str) -> None:
+    def work(send: Callable[[bytes], None]) -> None:
+        send(b"whole")
+        if how == "killed":
+            os.kill(os.getpid(), 9)
+        raise RuntimeError("the child fails after its first message")
+
+    with in_child(work) as child:
+        assert child.receive() == b"whole"
+        assert child.receive() is None
+    assert not child.finish()
+
+
+def test_a_parent_leaving_early_does_not_wait_for_a_blocked_child() -> None:
+    with pytest.raises(KeyError), in_child(lambda send: send(b"x" * 10_000_000)):
+        raise KeyError("the parent fails before it reads")  # leaving closes the pipe: the child ends
+
+
+folder_name = st.text(st.characters(exclude_characters="\0/", exclude_categories=["Cs"]), min_size=1)
+undecodable = st.binary(min_size=1).filter(lambda raw: b"\0" not in raw and b"/" not in raw).map(os.fsdecode)
+
+
+@PROPERTY_SETTINGS
+@given(st.lists(st.tuples(folder_name.map("/".__add__), st.lists(folder_name | undecodable, min_size=1))))
+def test_a_listing_survives_packing(listing: list[tuple[str, list[str]]]) -> None:
+    assert unpack_listing(pack_listing(listing)) == listing
+
+
+def test_neighbours_found_in_the_background_are_those_found_here(tmp_path: Path) -> None:
+    names = ["2022-06-01-a.md", "2022-06-01-b.md", "2022-06-02-a.md", "2022-06-02-c.md", "2022-06-03-d.md",
+             "a.md", "--c.md", "2022-06-03-a.md.bak"]
+    for name in names:
+        (tmp_path / "_posts" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "_posts" / name).write_text("x", encoding="utf-8")
+    settings = Settings(root=tmp_path)
+    given = [tmp_path / "_posts/2022-06-01-a.md", tmp_path / "_posts/2022-06-02-c.md"]
+    asked = [({"2022-06-01", "2022-06-02"}, {"a", "c"}),  # what the names give: the child's answer
+             ({"2022-06-01"}, {"c"}),  # part of it: filtered from the child's answer
+             ({"2022-06-03"}, {"a"})]  # another day: searched here
+    with neighbours_in_background(settings, given) as find:
+        for days, ids in asked:
+            assert find(days, ids) == find_neighbours(settings, days, ids)
+    assert {name for _, found in find_neighbours(settings, *asked[0]) for name in found} == {
+        "2022-06-01-a.md", "2022-06-01-b.md", "2022-06-02-a.md", "2022-06-02-c.md", "a.md", "--c.md"}

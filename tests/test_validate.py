@@ -271,6 +271,24 @@ def test_a_new_file_copying_an_old_one_fails_when_only_it_is_given(cli: Cli, mak
     ]  # the old copies among themselves (05-02, 05-03) are not the given files' business
 
 
+def test_neighbours_of_a_front_matter_day_and_of_a_given_folder_are_found(
+        cli: Cli, make_archive: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The archive's names are searched early for the days and ids the given file names show; a
+    front-matter date of another day, or a folder argument, is searched for afterwards."""
+    root = make_archive({
+        "old_post/2022-06-01-old.md": body_with(FOOTER_B),
+        "_posts/2022-06-05-late.md": body_with(FOOTER_A),  # filed on the 5th, dated the 1st
+        "_posts/new/2022-06-09-a.md": post_text(date="2022-06-09 09:00:00 +0800", body="新稿"),
+        "old_post/2022-06-09-b.md": post_text(date="2022-06-09 09:00:00 +0800", body="新稿"),
+    })
+    monkeypatch.chdir(root)
+    _, found = findings(cli, root, "_posts/2022-06-05-late.md", "_posts/new")
+    assert sorted((Path(str(f["path"])).name, f["code"]) for f in found if str(f["code"]).startswith("NC6")) == [
+        ("2022-06-05-late.md", "NC602"), ("2022-06-05-late.md", "NC603"),
+        ("2022-06-09-a.md", "NC602"), ("2022-06-09-a.md", "NC603"),
+    ]
+
+
 def test_many_posts_are_checked_in_worker_processes_with_the_same_result(
         cli: Cli, make_archive: Callable[..., Path]) -> None:
     files: dict[str, str | bytes] = {
