@@ -657,7 +657,7 @@ def scan_archive(settings: Settings, split: bool = True, while_waiting: Callable
     is found too. The stat calls are the cost of a no-change update (100k posts: ~0.45 s of system
     calls on the benchmark machine). With `split`, a forked child makes half of them (on a large
     archive), or, given `while_waiting` (loading what reading posts needs, when posts will be read),
-    nine tenths of them while this process runs it.
+    four fifths of them while this process runs it.
     """
     listing = archive_names(settings, trust_md_names=True)
     forking = split and hasattr(os, "fork")

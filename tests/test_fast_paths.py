@@ -242,6 +242,32 @@ def test_precommit_validate_imports_no_worker_pool_toml_or_frontmatter(
     assert not imported & {"concurrent.futures", "multiprocessing", "tomllib", "tomli", "frontmatter", "tempfile"}
 
 
+def test_an_update_imports_whoosh_without_asyncio_urllib_or_rich(make_archive: Callable[..., Path]) -> None:
+    root = make_archive({"_posts/2022-06-01-1.md": post_text()})
+    subprocess.run([sys.executable, "-m", "newsctl", "index"], cwd=root, capture_output=True, check=True, timeout=120)
+    (root / "_posts/2022-06-02-2.md").write_text(post_text(date="2022-06-02 08:00:00 +0800"), encoding="utf-8")
+    imported = imported_modules("index", cwd=root)  # stderr is a pipe: no progress bar
+    assert {"whoosh.reading", "whoosh.compat"} <= imported
+    assert not {name for name in imported if name.split(".")[0] in ("asyncio", "rich", "cached_property")}
+    assert "urllib.request" not in imported
+
+
+def test_whooshs_stand_in_imports_leave_the_real_modules_importable() -> None:
+    code = """
+import sys
+from newsctl.index import _whoosh
+_whoosh()
+assert "cached_property" not in sys.modules and "urllib.request" not in sys.modules
+import cached_property, urllib.request
+assert callable(cached_property.threaded_cached_property) and callable(urllib.request.urlopen)
+import whoosh.compat, whoosh.reading
+print(whoosh.reading.SegmentReader.deleted_docs_set.__class__.__module__)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "functools"
+
+
 def test_help_imports_nothing_of_the_archive_or_yaml(tmp_path: Path) -> None:
     imported = imported_modules("--help", cwd=tmp_path)
     assert "typer" in imported
