@@ -1,7 +1,8 @@
 """The full-text index: a Whoosh index with a compact codec, incremental parallel updates, queries.
 
-This is the only module that imports Whoosh, and it does so only to write (importing Whoosh
-takes ~0.1 s, more than a whole search may spend). Layout of `<root>/.newsctl/index` (0700):
+This is the writer, and the only module that imports Whoosh (importing it takes ~0.1 s, more
+than a whole search may spend). newsctl.store holds the file formats it shares with the
+reader, newsctl.query the queries. Layout of `<root>/.newsctl/index` (0700):
 
 - Whoosh's files: `_MAIN_<gen>.toc` (written under a temporary name and renamed, so a commit
   is atomic) and, per segment `MAIN_<id>`: stored fields and length columns (Whoosh 3 format),
@@ -21,53 +22,60 @@ One writer at a time: a flock on `MAIN_WRITELOCK`, Whoosh's own lock file.
 Documents carry four token fields built straight from `newsctl.analysis` token lists: jieba words
 of the title and of the body (frequencies, for BM25F ranking) and overlapping bigrams of both
 (with positions, for exact substring matching). Worker processes analyse posts and each writes
-its own segments. Queries run here, without Whoosh, as set algebra over the decoded posting
-arrays (C-level), with Python work only per candidate document. See docs/search.md.
+its own segments. Queries (newsctl.query) run without Whoosh, as set algebra over the decoded
+posting arrays (C-level), with Python work only per candidate document. See docs/search.md.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import mmap
 import os
-import re
 import stat
-import struct
 import sys
 import time
 from array import array
 from bisect import bisect_left
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
-from itertools import accumulate, chain, repeat
-from operator import add, itemgetter, mul, rshift, sub
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
-from newsctl.analysis import normalize, query_ngrams
+from newsctl.analysis import normalize
 from newsctl.background import in_child
-from newsctl.config import Settings, archive_names, iter_post_paths, literal_prefix
+from newsctl.config import Settings, archive_names, literal_prefix
 from newsctl.errors import NewsctlError
+from newsctl.store import (
+    INDEX_FORMAT,
+    INDEX_NAME,
+    NO_DIGEST,
+    SINGLE,
+    Manifest,
+    Postings,
+    SegmentView,
+    SideWriter,
+    State,
+    TermDict,
+    TermDictWriter,
+    content_hash,
+    encode_postings,
+    encode_single,
+    folder_mtimes,
+    latest_generation,
+    map_file,
+    postings_header,
+    read_manifest,
+    read_state,
+    remove_other_generations,
+    stale_reason,
+    unusable_reason,
+    userdict_hash,
+    write_generation,
+)
 
-INDEX_NAME = "MAIN"
-# Bump whenever the schema, the file formats, the token streams (analysis.py) or the stored
-# values change: an index of another format is rebuilt by `newsctl index` and refused by `search`.
-INDEX_FORMAT = 2
-STATE_PREFIX = "newsctl-state-"
-MANIFEST_PREFIX = "newsctl-manifest-"
 LOCK_NAME = f"{INDEX_NAME}_WRITELOCK"
-_TOC_NAME = re.compile(rf"^_{INDEX_NAME}_(\d+)\.toc$")
-
-TITLE_BOOST = 10.0  # BM25F weight of a title occurrence: posts with the query in the title come first
-BM25_K1, BM25_B = 1.2, 0.75
-MAX_WORD_CHARS = 6  # longest query substring looked up as a jieba word for ranking
-MAX_WORD_LOOKUPS = 200  # distinct substrings looked up per query string (bounds a pasted paragraph)
 PARALLEL_MIN = 1000  # fewer posts than this to read: no worker processes (one segment)
 BATCH_SIZE = 200  # posts per job sent to a worker
 MAX_SEGMENTS = 12  # above this, the posts of the smallest segments are indexed again into one
@@ -76,558 +84,6 @@ BUILD_MEMORY = 440 * 1024 * 1024  # postings held in memory by all index workers
 
 class IndexBusy(NewsctlError):
     """Another process holds the write lock."""
-
-
-class IndexMissing(NewsctlError):
-    """No usable index: never built, or built in another format."""
-
-
-# ---- query nodes (search.py builds them from the user's query) ---------------------------------------
-
-@dataclass(frozen=True)
-class TextQuery:
-    """A string that must occur in the title or body text (or in the title only)."""
-
-    text: str
-    title_only: bool = False
-
-
-@dataclass(frozen=True)
-class ValueQuery:
-    """An exact value of categories, tags or stocks (compared normalised)."""
-
-    field: str
-    value: str
-
-
-@dataclass(frozen=True)
-class AllOf:
-    parts: tuple[QueryNode, ...]
-
-
-@dataclass(frozen=True)
-class AnyOf:
-    parts: tuple[QueryNode, ...]
-
-
-@dataclass(frozen=True)
-class NotQuery:
-    part: QueryNode
-
-
-QueryNode = TextQuery | ValueQuery | AllOf | AnyOf | NotQuery
-VALUE_FIELDS = ("categories", "tags", "stocks")
-
-
-@dataclass
-class Filters:
-    categories: list[str] = field(default_factory=list)  # any of them
-    tags: list[str] = field(default_factory=list)
-    stocks: list[str] = field(default_factory=list)
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-@dataclass
-class Hit:
-    path: str  # relative to the archive root
-    id: str
-    title: str
-    date: str  # ISO 8601 with zone
-    categories: list[str]
-    tags: list[str]
-    stocks: list[str]
-    score: float
-
-
-# ---- binary formats: posting lists, term dictionary, sidecar ------------------------------------------
-# A posting list is packed arrays (native byte order; an index is not portable, like Whoosh's):
-# flags, varint doc frequency, varint total frequency, doc-number deltas, frequencies (left out
-# when all are 1) and, for bigram fields, positions. Each array uses the narrowest of B/H/I.
-
-_WIDTHS = ("B", "H", "I")
-_SINGLE = 1 << 32  # doc number << 32 | position (or frequency): one int per posting, while building
-_LIMITS = (1 << 8, 1 << 16)
-_ALL_ONES = 3  # weight width code: every frequency is 1, none stored
-_HAS_POSITIONS = 1 << 6
-_ITEMSIZE = tuple(array(code).itemsize for code in _WIDTHS)
-_VARINT_1 = tuple(bytes((n,)) for n in range(128))
-_SINGLE_LAYOUTS = {(id_code, pos_code): struct.Struct(f"=BBB{_WIDTHS[id_code]}{_WIDTHS[pos_code]}")
-                   for id_code in range(3) for pos_code in range(3)}
-_SINGLE_ID = tuple(struct.Struct(f"=BBB{code}") for code in _WIDTHS)
-
-
-def _width_code(largest: int) -> int:
-    return 0 if largest < _LIMITS[0] else 1 if largest < _LIMITS[1] else 2
-
-
-def _varint(value: int) -> bytes:
-    if value < 0x80:
-        return _VARINT_1[value]
-    out = bytearray()
-    while value >= 0x80:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def _read_varint(data: bytes, at: int) -> tuple[int, int]:
-    value, shift = 0, 0
-    while True:
-        byte = data[at]
-        at += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, at
-        shift += 7
-
-
-def encode_postings(ids: array, weights: array, positions: array | None) -> bytes:
-    deltas = array("I", ids[:1])
-    deltas.extend(map(sub, ids[1:], ids[:-1]))
-    id_code = _width_code(max(deltas))
-    top_weight = max(weights)
-    weight_code = _ALL_ONES if top_weight == 1 else _width_code(top_weight)
-    pos_code = _width_code(max(positions)) if positions else 0
-    flags = id_code | weight_code << 2 | pos_code << 4 | (_HAS_POSITIONS if positions else 0)
-    parts = [_VARINT_1[flags], _varint(len(ids)), _varint(sum(weights)), array(_WIDTHS[id_code], deltas).tobytes()]
-    if weight_code != _ALL_ONES:
-        parts.append(array(_WIDTHS[weight_code], weights).tobytes())
-    if positions:
-        parts.append(array(_WIDTHS[pos_code], positions).tobytes())
-    return b"".join(parts)
-
-
-def encode_single(docnum: int, low: int, is_position: bool) -> bytes:
-    """encode_postings() of a one-posting list in one struct call (most bigrams are such)."""
-    id_code = _width_code(docnum)
-    if is_position:  # frequency 1 at position `low`
-        pos_code = _width_code(low)
-        flags = id_code | _ALL_ONES << 2 | pos_code << 4 | _HAS_POSITIONS
-        return _SINGLE_LAYOUTS[id_code, pos_code].pack(flags, 1, 1, docnum, low)
-    if low == 1:
-        return _SINGLE_ID[id_code].pack(id_code | _ALL_ONES << 2, 1, 1, docnum)
-    return encode_postings(array("I", (docnum,)), array("I", (low,)), None)
-
-
-def postings_header(data: bytes) -> tuple[int, int, int, int]:
-    """(flags, doc frequency, total frequency, offset of the arrays)."""
-    count, at = _read_varint(data, 1)
-    total, at = _read_varint(data, at)
-    return data[0], count, total, at
-
-
-class Postings:
-    """One decoded posting list."""
-
-    __slots__ = ("_ends", "_set", "ids", "positions", "weights")
-
-    def __init__(self, data: bytes) -> None:
-        flags, count, _total, at = postings_header(data)
-        id_code, weight_code, pos_code = flags & 3, flags >> 2 & 3, flags >> 4 & 3
-        deltas = array(_WIDTHS[id_code])
-        deltas.frombytes(data[at:at + count * _ITEMSIZE[id_code]])
-        at += count * _ITEMSIZE[id_code]
-        self.ids = array("I", accumulate(deltas))
-        self.weights: array | None = None
-        if weight_code != _ALL_ONES:
-            self.weights = array(_WIDTHS[weight_code])
-            self.weights.frombytes(data[at:at + count * _ITEMSIZE[weight_code]])
-            at += count * _ITEMSIZE[weight_code]
-        self.positions: array | None = None
-        if flags & _HAS_POSITIONS:
-            self.positions = array(_WIDTHS[pos_code])
-            self.positions.frombytes(data[at:])
-        self._ends: array | None = None
-        self._set: set[int] | None = None
-
-    def doc_set(self) -> set[int]:
-        if self._set is None:
-            self._set = set(self.ids)
-        return self._set
-
-    def frequencies(self) -> dict[int, int]:
-        return dict(zip(self.ids, self.weights, strict=True)) if self.weights else dict.fromkeys(self.ids, 1)
-
-    def positions_at(self, index: int) -> array:
-        """The positions of the index-th posting."""
-        assert self.positions is not None
-        if self.weights is None:  # one position per posting
-            return self.positions[index:index + 1]
-        if self._ends is None:
-            self._ends = array("I", accumulate(self.weights))
-        return self.positions[self._ends[index - 1] if index else 0:self._ends[index]]
-
-    def positions_of(self, docnum: int) -> array | None:
-        index = bisect_left(self.ids, docnum)
-        if index < len(self.ids) and self.ids[index] == docnum:
-            return self.positions_at(index)
-        return None
-
-
-BLOCK_TERMS = 16  # dictionary entries per block: a look-up decodes at most this many
-_DICT_TRAILER = struct.Struct("<QQQQ")  # offsets of: field map, first keys, key ends, block offsets
-
-
-class TermDictWriter:
-    """Sorted (field number byte + term) -> posting list, in blocks, then the block index.
-
-    Whoosh's hash-table term file spends ~24 bytes per entry besides key and value, and most
-    bigrams occur in a single post; this layout spends ~2.
-    """
-
-    def __init__(self, handle: Any) -> None:
-        self.file = handle
-        self.pending: list[bytes] = []
-        self.first_keys = bytearray()
-        self.key_ends = array("I")
-        self.offsets = array("Q")
-        self.count = 0
-        self.fieldmap: dict[str, int] = {}
-
-    def add_field(self, name: str, items: Iterable[tuple[str | bytes, bytes]]) -> None:
-        """One field's (term, posting list) entries, terms in increasing order."""
-        self.fieldmap[name] = len(self.fieldmap)
-        prefix = bytes((self.fieldmap[name],))
-        pending = self.pending
-        for term, value in items:
-            key = prefix + (term.encode("utf-8") if isinstance(term, str) else term)
-            if self.count % BLOCK_TERMS == 0:
-                self._write_pending()
-                pending = self.pending
-                self.offsets.append(self.file.tell())
-                self.first_keys += key
-                self.key_ends.append(len(self.first_keys))
-            pending.append(b"".join((_varint(len(key)), key, _varint(len(value)), value)))
-            self.count += 1
-
-    def _write_pending(self) -> None:
-        if self.pending:
-            self.file.write(b"".join(self.pending))
-            self.pending = []
-
-    def close(self) -> None:
-        self._write_pending()
-        self.offsets.append(self.file.tell())  # the end of the last block
-        sections = [json.dumps(self.fieldmap).encode(), bytes(self.first_keys), self.key_ends.tobytes(),
-                    self.offsets.tobytes()]
-        starts = []
-        for section in sections:
-            starts.append(self.file.tell())
-            self.file.write(section)
-        self.file.write(_DICT_TRAILER.pack(*starts))
-        self.file.close()
-
-
-def _map_file(path: Path) -> Any:
-    """The file's bytes, memory-mapped (read-only; the page cache is shared between searches)."""
-    with open(path, "rb") as handle:
-        if os.fstat(handle.fileno()).st_size == 0:
-            return b""
-        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-
-
-class TermDict:
-    """Reads a TermDictWriter file: binary search over the blocks' first keys, then one block."""
-
-    def __init__(self, data: Any) -> None:
-        self.data = data
-        end = len(data) - _DICT_TRAILER.size
-        starts = _DICT_TRAILER.unpack(data[end:])
-        fieldmap, first_keys, key_ends, offsets = (data[s:e] for s, e in zip(starts, (*starts[1:], end), strict=True))
-        self.fieldmap: dict[str, int] = json.loads(fieldmap)
-        self.first_keys: bytes = first_keys
-        self.key_ends = array("I")
-        self.key_ends.frombytes(key_ends)
-        self.offsets = array("Q")
-        self.offsets.frombytes(offsets)
-
-    def _first_key(self, block: int) -> bytes:
-        return self.first_keys[self.key_ends[block - 1] if block else 0:self.key_ends[block]]
-
-    def _block_for(self, key: bytes) -> int:
-        """The last block whose first key is <= key (-1 when key sorts before every entry)."""
-        low, high = 0, len(self.key_ends)
-        while low < high:
-            middle = (low + high) // 2
-            if self._first_key(middle) <= key:
-                low = middle + 1
-            else:
-                high = middle
-        return low - 1
-
-    def _entries(self, block: int) -> Iterator[tuple[bytes, bytes]]:
-        data = self.data[self.offsets[block]:self.offsets[block + 1]]
-        at = 0
-        while at < len(data):
-            size, at = _read_varint(data, at)
-            key = data[at:at + size]
-            size, at = _read_varint(data, at + size)
-            yield key, data[at:at + size]
-            at += size
-
-    def get(self, key: bytes) -> bytes | None:
-        """The value of `key`, or None. (_entries() inlined: this runs for every query term.)"""
-        block = self._block_for(key)
-        if block < 0:
-            return None
-        data = self.data[self.offsets[block]:self.offsets[block + 1]]
-        at, end = 0, len(data)
-        while at < end:
-            size, at = (data[at], at + 1) if data[at] < 0x80 else _read_varint(data, at)
-            entry_key = data[at:at + size]
-            at += size
-            size, at = (data[at], at + 1) if data[at] < 0x80 else _read_varint(data, at)
-            if entry_key >= key:
-                return data[at:at + size] if entry_key == key else None
-            at += size
-        return None
-
-    def items_from(self, key: bytes) -> Iterator[tuple[bytes, bytes]]:
-        for block in range(max(self._block_for(key), 0), len(self.key_ends)):
-            for entry_key, value in self._entries(block):
-                if entry_key >= key:
-                    yield entry_key, value
-
-    def key(self, fieldname: str, term: str | bytes) -> bytes | None:
-        number = self.fieldmap.get(fieldname)
-        if number is None:
-            return None
-        return bytes((number,)) + (term.encode("utf-8") if isinstance(term, str) else term)
-
-
-_SIDE_MAGIC = b"NCS1"
-_SIDE_HEADER = struct.Struct("<4sIQQ")  # magic, documents, total title and body word counts
-_SIDE_SECTIONS = ("dates", "title_lengths", "body_lengths", "path_ends", "paths", "record_ends", "records")
-
-
-class SideWriter:
-    """The sidecar of a segment: what a search reads per document, without Whoosh."""
-
-    def __init__(self) -> None:
-        self.dates = array("q")
-        self.title_lengths = array("I")
-        self.body_lengths = array("I")
-        self.paths: list[str] = []
-        self.record_ends = array("I")
-        self.records = bytearray()
-
-    def add(self, doc: dict[str, Any]) -> None:
-        self.dates.append(doc["date"])
-        self.title_lengths.append(len(doc["title_words"]))
-        self.body_lengths.append(len(doc["body_words"]))
-        self.paths.append(doc["path"])
-        record = {"id": doc["id"], "title": doc["title"], "date": doc["date_text"],
-                  "categories": doc["_stored_categories"], "tags": doc["_stored_tags"],
-                  "stocks": doc["_stored_stocks"]}
-        self.records += json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
-        self.record_ends.append(len(self.records))
-
-    def write(self, path: Path) -> None:
-        # Paths are NUL-separated (no file name holds a NUL), so that a search printing many
-        # decodes and splits them in one C call; path_ends locate one path without that.
-        encoded = [path.encode("utf-8", "surrogateescape") for path in self.paths]
-        path_ends = array("I", (end - 1 for end in accumulate(len(path) + 1 for path in encoded)))
-        sections = [self.dates.tobytes(), self.title_lengths.tobytes(), self.body_lengths.tobytes(),
-                    path_ends.tobytes(), b"\0".join(encoded), self.record_ends.tobytes(), bytes(self.records)]
-        header = _SIDE_HEADER.pack(_SIDE_MAGIC, len(self.paths), sum(self.title_lengths), sum(self.body_lengths))
-        with open(path, "wb") as handle:
-            handle.write(header)
-            for section in sections:
-                handle.write(struct.pack("<Q", len(section)))
-                handle.write(section)
-
-
-class SideReader:
-    """Lazy access to a sidecar: each section is decoded on first use."""
-
-    def __init__(self, data: Any) -> None:
-        magic, self.doc_count, self.title_total, self.body_total = _SIDE_HEADER.unpack(data[:_SIDE_HEADER.size])
-        if magic != _SIDE_MAGIC:
-            raise IndexMissing("the index has a damaged sidecar file: run `newsctl index --rebuild`")
-        self.data = data
-        self.spans: dict[str, tuple[int, int]] = {}
-        at = _SIDE_HEADER.size
-        for name in _SIDE_SECTIONS:
-            (size,) = struct.unpack("<Q", data[at:at + 8])
-            self.spans[name] = (at + 8, at + 8 + size)
-            at += 8 + size
-
-    def _bytes(self, name: str) -> bytes:
-        start, end = self.spans[name]
-        return bytes(self.data[start:end])
-
-    def _array(self, name: str, typecode: str) -> array:
-        values = array(typecode)
-        values.frombytes(self._bytes(name))
-        return values
-
-    @cached_property
-    def dates(self) -> array:
-        return self._array("dates", "q")
-
-    @cached_property
-    def title_lengths(self) -> array:
-        return self._array("title_lengths", "I")
-
-    @cached_property
-    def body_lengths(self) -> array:
-        return self._array("body_lengths", "I")
-
-    @cached_property
-    def _path_ends(self) -> array:
-        return self._array("path_ends", "I")
-
-    def path(self, docnum: int) -> str:
-        ends, (start, _) = self._path_ends, self.spans["paths"]
-        begin = ends[docnum - 1] + 1 if docnum else 0
-        return bytes(self.data[start + begin:start + ends[docnum]]).decode("utf-8", "surrogateescape")
-
-    @cached_property
-    def paths(self) -> list[str]:
-        """Every path (decoding all at once is cheaper when many are needed)."""
-        return self._bytes("paths").decode("utf-8", "surrogateescape").split("\0") if self.doc_count else []
-
-    @cached_property
-    def _record_ends(self) -> array:
-        return self._array("record_ends", "I")
-
-    def record(self, docnum: int) -> dict[str, Any]:
-        ends, (start, _) = self._record_ends, self.spans["records"]
-        begin = ends[docnum - 1] if docnum else 0
-        return dict(json.loads(bytes(self.data[start + begin:start + ends[docnum]])))
-
-
-# ---- the state and manifest files -------------------------------------------------------------------
-
-@dataclass
-class State:
-    generation: int
-    format: int
-    userdict: str
-    posts: list[str]
-    built_at: float
-    doc_count: int
-    segments: list[dict[str, Any]]  # {"id": segment id, "docs": count, "deleted": [doc numbers]}
-    dirs: dict[str, int]  # relative folder -> mtime_ns
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> State:
-        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
-
-
-_NO_DIGEST = bytes(16)
-_MANIFEST_MAGIC = b"NCM2"
-_MANIFEST_HEADER = struct.Struct("<4sQQQ")  # magic, posts, byte sizes of the paths and of the reasons
-
-
-@dataclass
-class Manifest:
-    """What an update saw of every post, in scan order: path, size, mtime_ns, content hash (16 bytes
-    each; zeros when the file could not be read) and, for posts kept out of the index, why.
-
-    Stored as packed arrays, not JSON: 100k posts load in ~20 ms instead of ~0.2 s, and an
-    unchanged archive is recognised by comparing three sequences at C speed."""
-
-    paths: list[str]
-    sizes: array
-    mtimes: array
-    digests: bytes
-    reasons: dict[str, str]
-
-    @classmethod
-    def empty(cls) -> Manifest:
-        return cls([], array("q"), array("q"), b"", {})
-
-    def digest(self, index: int) -> str:
-        return self.digests[16 * index:16 * index + 16].hex()
-
-    @cached_property
-    def positions(self) -> dict[str, int]:
-        return dict(zip(self.paths, range(len(self.paths)), strict=True))
-
-    def to_bytes(self) -> bytes:
-        paths = "\0".join(self.paths).encode("utf-8", "surrogateescape")
-        reasons = json.dumps(self.reasons, separators=(",", ":")).encode()  # ASCII: escapes odd names
-        header = _MANIFEST_HEADER.pack(_MANIFEST_MAGIC, len(self.paths), len(paths), len(reasons))
-        return b"".join((header, paths, self.sizes.tobytes(), self.mtimes.tobytes(), self.digests, reasons))
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Manifest | None:
-        magic, count, paths_size, reasons_size = _MANIFEST_HEADER.unpack_from(data)
-        at = _MANIFEST_HEADER.size
-        if magic != _MANIFEST_MAGIC or len(data) != at + paths_size + 32 * count + reasons_size:
-            return None
-        paths = data[at:at + paths_size].decode("utf-8", "surrogateescape").split("\0") if count else []
-        at += paths_size
-        sizes, mtimes = array("q"), array("q")
-        sizes.frombytes(data[at:at + 8 * count])
-        mtimes.frombytes(data[at + 8 * count:at + 16 * count])
-        digests = data[at + 16 * count:at + 32 * count]
-        reasons = json.loads(data[at + 32 * count:])
-        if len(paths) != count or not isinstance(reasons, dict):
-            return None
-        return cls(paths, sizes, mtimes, digests, reasons)
-
-
-def _atomic_write(path: Path, data: str | bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-def _state_file(index_dir: Path, generation: int) -> Path:
-    return index_dir / f"{STATE_PREFIX}{generation}.json"
-
-
-def _manifest_file(index_dir: Path, generation: int) -> Path:
-    return index_dir / f"{MANIFEST_PREFIX}{generation}.bin"
-
-
-def read_state(index_dir: Path, generation: int) -> State | None:
-    try:
-        data = json.loads(_state_file(index_dir, generation).read_text(encoding="utf-8"))
-        return State.from_json(data)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def read_manifest(index_dir: Path, generation: int) -> Manifest | None:
-    try:
-        return Manifest.from_bytes(_manifest_file(index_dir, generation).read_bytes())
-    except (OSError, ValueError, struct.error):
-        return None
-
-
-def _write_generation(index_dir: Path, state: State, manifest: Manifest) -> None:
-    _atomic_write(_manifest_file(index_dir, state.generation), manifest.to_bytes())
-    _atomic_write(_state_file(index_dir, state.generation),
-                  json.dumps(state.__dict__, ensure_ascii=False, separators=(",", ":")))
-
-
-def _remove_other_generations(index_dir: Path, generation: int) -> None:
-    keep = {_state_file(index_dir, generation).name, _manifest_file(index_dir, generation).name}
-    for entry in os.scandir(index_dir):
-        if entry.name.startswith((STATE_PREFIX, MANIFEST_PREFIX)) and entry.name not in keep:
-            Path(entry.path).unlink(missing_ok=True)
-
-
-def latest_generation(index_dir: Path) -> int:
-    """The generation of the newest TOC file, -1 when there is none (no Whoosh import needed)."""
-    try:
-        names = os.listdir(index_dir)
-    except OSError:
-        return -1
-    return max((int(m[1]) for m in map(_TOC_NAME.match, names) if m), default=-1)
-
-
-def userdict_hash(settings: Settings) -> str:
-    path = settings.userdict_path
-    return _content_hash(path.read_bytes()) if path else ""
 
 
 # ---- scanning the archive (stat only) ----------------------------------------------------------------
@@ -677,7 +133,7 @@ def scan_archive(settings: Settings, split: bool = True, while_waiting: Callable
         while rel_dir and rel_dir not in folders:
             folders.add(rel_dir)
             rel_dir = rel_dir.rpartition("/")[0]
-    return Scan(paths, sizes, mtimes, _folder_mtimes(settings.root, folders))
+    return Scan(paths, sizes, mtimes, folder_mtimes(settings.root, folders))
 
 
 def _stat_names(listing: Iterable[tuple[str, list[str]]]) -> tuple[array, array]:
@@ -733,378 +189,6 @@ def _stat_split(listing: list[tuple[str, list[str]]], child_share: float,
     return first_sizes + sizes, first_mtimes + mtimes
 
 
-def _folder_mtimes(root: Path, folders: Iterable[str]) -> dict[str, int]:
-    mtimes = {}
-    for folder in folders:
-        try:
-            mtimes[folder] = os.stat(root / folder).st_mtime_ns
-        except OSError:
-            mtimes[folder] = -1  # absent: appears when created
-    return mtimes
-
-
-def stale_reason(settings: Settings, state: State) -> str | None:
-    """Why the index no longer matches the archive, from a few stats (no post is read).
-
-    Adding, deleting or renaming a post (and an editor's save by rename) changes the mtime of
-    its folder; an edit in place does not, and is found by `newsctl index` only.
-    """
-    if state.posts != list(settings.posts):
-        return "the post globs in the settings changed"
-    if _folder_mtimes(settings.root, state.dirs) != state.dirs:
-        return "posts were added, removed or renamed since the last `newsctl index`"
-    if state.userdict != userdict_hash(settings):
-        return "the user dictionary changed"
-    return None
-
-
-def _unusable_reason(state: State) -> str | None:
-    if state.format != INDEX_FORMAT:
-        return f"the index was built in format {state.format}; this newsctl reads format {INDEX_FORMAT}"
-    return None
-
-
-# ---- searching (no Whoosh) ---------------------------------------------------------------------------
-
-class SegmentView:
-    """One segment for queries: its term dictionary, sidecar and deleted documents."""
-
-    def __init__(self, index_dir: Path, info: dict[str, Any]) -> None:
-        name = f"{INDEX_NAME}_{info['id']}"
-        self.terms = TermDict(_map_file(index_dir / f"{name}.trm"))
-        self.side = SideReader(_map_file(index_dir / f"{name}.nsc"))
-        self.doc_count: int = info["docs"]
-        self.deleted = frozenset(info["deleted"])
-        self._cache: dict[tuple[str, str], Postings | None] = {}
-
-    def postings(self, fieldname: str, term: str) -> Postings | None:
-        cached = self._cache.get((fieldname, term), False)
-        if cached is not False:
-            return cached  # type: ignore[return-value]
-        key = self.terms.key(fieldname, term)
-        data = self.terms.get(key) if key is not None else None
-        result = Postings(data) if data is not None else None
-        self._cache[fieldname, term] = result
-        return result
-
-    def expand_prefix(self, fieldname: str, prefix: str) -> list[str]:
-        key = self.terms.key(fieldname, prefix)
-        if key is None:
-            return []
-        found = []
-        for entry_key, _ in self.terms.items_from(key):
-            if not entry_key.startswith(key):
-                break
-            found.append(entry_key[1:].decode("utf-8"))
-        return found
-
-    def live(self) -> set[int]:
-        return set(range(self.doc_count)).difference(self.deleted)
-
-
-@dataclass
-class _Item:
-    """One ranking signal of a query string: the string itself (exact occurrences) or a word in it."""
-
-    title: list[Any]  # per segment: doc -> frequency in the title (a dict, or a word's Postings)
-    body: list[Any]
-    df: int  # documents that hold it (title and body counted apart: an upper bound)
-    idf: float = 0.0
-
-
-class Hits:
-    """Ranked matches; records are read only for the page asked for."""
-
-    def __init__(self, total: int, page: list[tuple[float, SegmentView, int]]) -> None:
-        self.total = total
-        self.page = page
-
-    def paths(self) -> list[str]:
-        """The page's paths: a segment with many of them decodes all its paths in one call."""
-        counts = Counter(map(itemgetter(1), self.page))
-        whole = {segment for segment, count in counts.items() if 8 * count > segment.side.doc_count}
-        return [segment.side.paths[docnum] if segment in whole else segment.side.path(docnum)
-                for _, segment, docnum in self.page]
-
-    def hits(self) -> list[Hit]:
-        found = []
-        for score, segment, docnum in self.page:
-            record = segment.side.record(docnum)
-            found.append(Hit(path=segment.side.path(docnum), id=record["id"], title=record["title"],
-                             date=record["date"], categories=record["categories"], tags=record["tags"],
-                             stocks=record["stocks"], score=round(score, 4)))
-        return found
-
-
-@contextmanager
-def _damage_as_missing(index_dir: Path) -> Iterator[None]:
-    """Unreadable index files (a disk error, junk written over them) become one clear message."""
-    try:
-        yield
-    except (OSError, ValueError, IndexError, KeyError, TypeError, struct.error) as exc:
-        raise IndexMissing(f"the index in {index_dir} cannot be read (damaged, or written by another "
-                           "newsctl): run `newsctl index --rebuild`") from exc
-
-
-class SearchIndex:
-    """The latest generation of the index, open for queries; it never blocks or waits for a writer."""
-
-    def __init__(self, settings: Settings) -> None:
-        index_dir = settings.index_path
-        if latest_generation(index_dir) < 0:
-            raise IndexMissing(f"no index yet in {index_dir}: run `newsctl index` first (or search with --update)")
-        state = self._read_state(index_dir)
-        unusable = _unusable_reason(state)
-        if unusable:
-            raise IndexMissing(f"{unusable}: run `newsctl index` to rebuild it (or search with --update)")
-        self.stale = stale_reason(settings, state)
-        with _damage_as_missing(index_dir):
-            self.segments = [SegmentView(index_dir, info) for info in state.segments]
-        self.live_count = max(1, sum(s.doc_count - len(s.deleted) for s in self.segments))
-        self.index_dir = index_dir
-
-    @staticmethod
-    def _read_state(index_dir: Path) -> State:
-        for _ in range(5):  # a writer may commit between the listing and the read
-            state = read_state(index_dir, latest_generation(index_dir))
-            if state is not None:
-                return state
-            time.sleep(0.05)
-        raise IndexMissing(f"the index in {index_dir} has no state file: run `newsctl index --rebuild`")
-
-    def __enter__(self) -> SearchIndex:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.segments = []
-
-    # -- matching
-
-    def run(self, node: QueryNode, filters: Filters, sort: str, limit: int | None, offset: int) -> Hits:
-        """Matching posts, ranked (`relevance`: BM25F, then newest) or by date (`date`, `-date`)."""
-        with _damage_as_missing(self.index_dir):
-            return self._run(node, filters, sort, limit, offset)
-
-    def _run(self, node: QueryNode, filters: Filters, sort: str, limit: int | None, offset: int) -> Hits:
-        evidence: dict[TextQuery, tuple[list[dict[int, int]], list[dict[int, int]]]] = {}
-        matches = [self._filtered(index, self._match(node, index, evidence), filters)
-                   for index in range(len(self.segments))]
-        ranked: list[tuple[float, int, int, int]] = []  # sort keys first: plain tuple comparison
-        if sort == "relevance":
-            positive = [n for n in dict.fromkeys(_positive_texts(node)) if n in evidence]
-            for index, scores in enumerate(self._scores(matches, positive, evidence)):
-                dates = self.segments[index].side.dates
-                ranked += [(-score, -dates[d], index, d) for d, score in scores.items()]
-            ranked.sort()
-        else:
-            sign = -1 if sort == "-date" else 1
-            for index, docs in enumerate(matches):
-                dates = self.segments[index].side.dates
-                ranked += [(0.0, sign * dates[d], index, d) for d in docs]
-            ranked.sort()
-        page = ranked[offset:offset + limit if limit else None]
-        return Hits(len(ranked), [(-key or 0.0, self.segments[index], docnum) for key, _, index, docnum in page])
-
-    def _match(self, node: QueryNode, index: int, evidence: dict[Any, Any]) -> set[int]:
-        segment = self.segments[index]
-        if isinstance(node, TextQuery):
-            title, body = self._text(node, index, evidence)
-            return set(title).union(body)
-        if isinstance(node, ValueQuery):
-            postings = segment.postings(node.field, normalize(node.value))
-            return set(postings.ids) if postings else set()
-        if isinstance(node, AnyOf):
-            return set().union(*(self._match(part, index, evidence) for part in node.parts))
-        if isinstance(node, NotQuery):
-            return segment.live() - self._match(node.part, index, evidence)
-        positive = [self._match(p, index, evidence) for p in node.parts if not isinstance(p, NotQuery)]
-        docs = set.intersection(*sorted(positive, key=len)) if positive else segment.live()
-        for part in node.parts:
-            if isinstance(part, NotQuery) and docs:
-                docs -= self._match(part.part, index, evidence)
-        return docs
-
-    def _text(self, node: TextQuery, index: int, evidence: dict[Any, Any]) -> tuple[dict[int, int], dict[int, int]]:
-        """Documents where the string occurs: doc -> occurrences, in the title and in the body."""
-        if node not in evidence:
-            evidence[node] = ([], [])
-            norm = normalize(node.text).strip()
-            terms = query_ngrams(norm)
-            prefix_last = bool(norm) and len(norm.split()[-1]) == 1
-            for segment in self.segments:
-                evidence[node][0].append(_phrase(segment, "title_ngrams", terms, prefix_last))
-                evidence[node][1].append({} if node.title_only else
-                                         _phrase(segment, "body_ngrams", terms, prefix_last))
-        titles, bodies = evidence[node]
-        return titles[index], bodies[index]
-
-    def _filtered(self, index: int, docs: set[int], filters: Filters) -> set[int]:
-        segment = self.segments[index]
-        docs -= segment.deleted
-        for name in VALUE_FIELDS:
-            values = getattr(filters, name)
-            if values and docs:
-                allowed: set[int] = set()
-                for value in values:
-                    postings = segment.postings(name, normalize(value))
-                    allowed.update(postings.ids if postings else ())
-                docs &= allowed
-        if (filters.since or filters.until) and docs:
-            low = int(filters.since.timestamp()) if filters.since else -(1 << 62)
-            high = int(filters.until.timestamp()) if filters.until else 1 << 62
-            dates = segment.side.dates
-            docs = {d for d in docs if low <= dates[d] <= high}
-        return docs
-
-    # -- ranking
-
-    def _scores(self, matches: list[set[int]], positive: list[TextQuery],
-                evidence: dict[Any, Any]) -> list[dict[int, float]]:
-        """BM25F over each query string and the jieba words inside it; a title occurrence weighs
-        TITLE_BOOST body occurrences. Strings under NOT are not scored."""
-        scores: list[dict[int, float]] = [dict.fromkeys(docs, 0.0) for docs in matches]
-        if not any(matches):
-            return scores
-        items = [item for node in positive for item in self._items(node, evidence[node])]
-        docs_total = sum(s.side.doc_count for s in self.segments) or 1
-        avg_title = max(1.0, sum(s.side.title_total for s in self.segments) / docs_total)
-        avg_body = max(1.0, sum(s.side.body_total for s in self.segments) / docs_total)
-        for index, docs in enumerate(matches):
-            side, score = self.segments[index].side, scores[index]
-            title_len, body_len = side.title_lengths, side.body_lengths
-            title_norm, body_norm, flat = BM25_B / avg_title, BM25_B / avg_body, 1 - BM25_B
-            for item in items:
-                weights = {doc: freq / (flat + body_norm * body_len[doc])
-                           for doc, freq in _frequencies_in(item.body[index], docs).items()}
-                for doc, freq in _frequencies_in(item.title[index], docs).items():
-                    weights[doc] = weights.get(doc, 0.0) + TITLE_BOOST * freq / (flat + title_norm * title_len[doc])
-                saturation, idf = BM25_K1 + 1, item.idf
-                for doc, weight in weights.items():
-                    score[doc] += idf * weight * saturation / (BM25_K1 + weight)
-        return scores
-
-    def _items(self, node: TextQuery, phrase: tuple[list[dict[int, int]], list[dict[int, int]]]) -> list[_Item]:
-        """The string's own occurrences, then each indexed jieba word inside it (the words jieba's
-        search mode found at index time: no segmenter, and no dictionary load, at query time)."""
-        titles, bodies = phrase
-        items = [_Item(titles, bodies, sum(max(len(t), len(b)) for t, b in zip(titles, bodies, strict=True)))]
-        norm = normalize(node.text).strip()
-        for word in _substrings(norm):
-            if word == norm:
-                continue  # already counted exactly above
-            body = [None if node.title_only else s.postings("body_words", word) for s in self.segments]
-            if not node.title_only and not any(body):
-                continue  # not a word of any body (looking it up in the titles is not worth it)
-            title = [s.postings("title_words", word) for s in self.segments]
-            df = sum(max(len(t.ids) if t else 0, len(b.ids) if b else 0) for t, b in zip(title, body, strict=True))
-            if df:
-                items.append(_Item(title, body, df))
-        for item in items:
-            item.idf = math.log(1 + (self.live_count - item.df + 0.5) / (item.df + 0.5))
-        return items
-
-
-def _frequencies_in(source: dict[int, int] | Postings | None, docs: set[int]) -> dict[int, int]:
-    """doc -> frequency for the documents of `docs` that `source` holds."""
-    if not source:
-        return {}
-    if isinstance(source, dict):
-        if len(source) <= len(docs):
-            return {doc: freq for doc, freq in source.items() if doc in docs}
-        return {doc: source[doc] for doc in docs if doc in source}
-    if 8 * len(docs) >= len(source.ids):
-        return _frequencies_in(source.frequencies(), docs)
-    found, ids, weights = {}, source.ids, source.weights
-    for doc in docs:  # few documents, a long list: binary searches
-        at = bisect_left(ids, doc)
-        if at < len(ids) and ids[at] == doc:
-            found[doc] = weights[at] if weights else 1
-    return found
-
-
-def _positive_texts(node: QueryNode) -> list[TextQuery]:
-    """The strings a match contains: those not under a NOT."""
-    if isinstance(node, TextQuery):
-        return [node]
-    if isinstance(node, (AllOf, AnyOf)):
-        return [text for part in node.parts for text in _positive_texts(part)]
-    return []
-
-
-def _substrings(norm: str) -> list[str]:
-    """The distinct substrings of 2..MAX_WORD_CHARS characters (or a lone character), at most
-    MAX_WORD_LOOKUPS of them: the candidates for jieba words inside a query string."""
-    found: dict[str, None] = {}
-    for segment in norm.split():
-        if len(segment) == 1:
-            found[segment] = None
-        for start in range(len(segment)):
-            for end in range(min(len(segment), start + MAX_WORD_CHARS), start + 1, -1):
-                found[segment[start:end]] = None
-                if len(found) >= MAX_WORD_LOOKUPS:
-                    return list(found)
-    return list(found)
-
-
-def _phrase(segment: SegmentView, fieldname: str, terms: list[str], prefix_last: bool) -> dict[int, int]:
-    """doc -> occurrences of the consecutive `terms` in a bigram field (the last term as a prefix
-    when `prefix_last`). Set intersections first; then positions, either per candidate document
-    (few candidates) or as one intersection of (document, start) keys (C-level, many candidates)."""
-    if not terms:
-        return {}
-    slots = [[segment.postings(fieldname, t)] for t in terms[:-1]]
-    if prefix_last:
-        slots.append([segment.postings(fieldname, t) for t in segment.expand_prefix(fieldname, terms[-1])])
-    else:
-        slots.append([segment.postings(fieldname, terms[-1])])
-    lists = [[p for p in slot if p is not None] for slot in slots]
-    if not all(lists):
-        return {}
-    if len(lists) == 1:
-        if len(lists[0]) == 1:
-            return lists[0][0].frequencies()
-        return dict.fromkeys(set().union(*(p.ids for p in lists[0])), 1)
-    slot_docs = [p[0].doc_set() if len(p) == 1 else set().union(*(q.ids for q in p)) for p in lists]
-    candidates = set.intersection(*sorted(slot_docs, key=len))
-    postings_total = sum(len(p.ids) for slot in lists for p in slot)
-    if len(candidates) * CANDIDATE_COST < postings_total:
-        return _phrase_per_candidate(lists, candidates)
-    return _phrase_by_keys(lists) if candidates else {}
-
-
-CANDIDATE_COST = 8  # a candidate checked in Python costs about as much as this many postings in C
-
-
-def _phrase_per_candidate(lists: list[list[Postings]], candidates: set[int]) -> dict[int, int]:
-    found = {}
-    for doc in candidates:
-        starts: set[int] | None = None
-        for offset, slot in enumerate(lists):
-            here = {pos - offset for postings in slot for pos in (postings.positions_of(doc) or ())}
-            starts = here if starts is None else starts & here
-            if not starts:
-                break
-        if starts:
-            found[doc] = len(starts)
-    return found
-
-
-def _phrase_by_keys(lists: list[list[Postings]]) -> dict[int, int]:
-    """Each slot's postings as keys doc << 32 | (position + distance to the last slot): a phrase
-    start is a key present in every slot. Built with map/zip chains, so no bytecode per posting."""
-    starts: set[int] | None = None
-    last = len(lists) - 1
-    for offset, slot in enumerate(lists):
-        keys: set[int] = set()
-        for postings in slot:
-            assert postings.positions is not None
-            ids: Iterable[int] = postings.ids if postings.weights is None else \
-                chain.from_iterable(map(repeat, postings.ids, postings.weights))
-            keys.update(map(add, map(mul, ids, repeat(_SINGLE)), map(add, postings.positions, repeat(last - offset))))
-        starts = keys if starts is None else starts & keys
-    return dict(Counter(map(rshift, starts or (), repeat(32))))
-
-
 # ---- reading one post (in worker processes) --------------------------------------------------------------
 
 @dataclass
@@ -1129,12 +213,6 @@ class Outcome(NamedTuple):
     unchanged: bool
 
 
-def _content_hash(data: bytes) -> str:
-    import hashlib  # not at module level: a search rarely needs it
-
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
 def analyse_post(root: Path, rel: str, old_digest: str | None = None) -> Analysed:
     """Read, check and tokenise one post; never raises for what the file holds."""
     from newsctl.post import MAX_POST_BYTES, parse_post, read_post
@@ -1147,7 +225,7 @@ def analyse_post(root: Path, rel: str, old_digest: str | None = None) -> Analyse
         data = path.read_bytes() if info.st_size <= MAX_POST_BYTES else b""
     except OSError as exc:
         return Analysed(rel, -1, -1, "", reason=f"NC100 cannot read file: {exc.strerror or exc}")
-    result = Analysed(rel, info.st_size, info.st_mtime_ns, _content_hash(data))
+    result = Analysed(rel, info.st_size, info.st_mtime_ns, content_hash(data))
     if old_digest is not None and old_digest == result.digest:
         result.unchanged = True
         return result
@@ -1413,7 +491,7 @@ def _define_whoosh_classes() -> SimpleNamespace:
 
         def terms_reader(self, storage: Any, segment: Any) -> CompactTermsReader:
             name = segment.make_filename(self.TERMS_EXT)
-            return CompactTermsReader(_map_file(Path(storage.folder) / name))
+            return CompactTermsReader(map_file(Path(storage.folder) / name))
 
     def build_schema() -> Any:
         return wfields.Schema(
@@ -1508,7 +586,7 @@ class SegmentBuilder:
         docnum = self.docnum
         entry = table.get(term)
         if entry is None:
-            table[term] = docnum * _SINGLE + freq
+            table[term] = docnum * SINGLE + freq
             self.cost += _TERM_COST
         elif type(entry) is int:
             if entry >> 32 == docnum:
@@ -1525,7 +603,7 @@ class SegmentBuilder:
     def _add_words(self, table: dict[Any, Any], tokens: Sequence[tuple[str, int, int]]) -> None:
         """_add_posting(term, 1) for every token, inlined: this is a hot loop of indexing."""
         docnum = self.docnum
-        single = docnum * _SINGLE + 1
+        single = docnum * SINGLE + 1
         get = table.get
         new_terms = 0
         for token in tokens:
@@ -1549,7 +627,7 @@ class SegmentBuilder:
     def _add_ngrams(self, table: dict[Any, Any], tokens: Sequence[tuple[str, int, int]]) -> None:
         """One pass over the tokens; a token's position is its index in the list."""
         docnum = self.docnum
-        base = docnum * _SINGLE
+        base = docnum * SINGLE
         get = table.get
         new_terms = 0
         for pos, token in enumerate(tokens):
@@ -1842,7 +920,7 @@ def _update_locked(settings: Settings, options: IndexOptions, index_dir: Path, l
     dict_hash = userdict_hash(settings)
     # Folders whose mtime moved hold added, removed or renamed posts: there will be posts to read or
     # documents to delete, so load the writer's modules while a child process stats the posts.
-    moved = state is not None and _folder_mtimes(settings.root, state.dirs) != state.dirs
+    moved = state is not None and folder_mtimes(settings.root, state.dirs) != state.dirs
     scan = scan_archive(settings, split=options.jobs != 1, while_waiting=_load_writer if moved else None)
     summary = Summary(rebuilt_because=_rebuild_reason(options, generation, state, manifest, dict_hash))
     if (summary.rebuilt_because is None and state is not None and manifest is not None
@@ -1863,7 +941,7 @@ def _update_locked(settings: Settings, options: IndexOptions, index_dir: Path, l
     if summary.rebuilt_because or folded or summary.added or summary.updated or summary.deleted:
         _commit(storage, index_dir, new_state, new_manifest, segments + outcomes.segments)
     else:  # only stats moved: the same documents, the same generation, fresh bookkeeping
-        _write_generation(index_dir, new_state, new_manifest)
+        write_generation(index_dir, new_state, new_manifest)
     return summary
 
 
@@ -1897,10 +975,10 @@ def _commit(storage: Any, index_dir: Path, state: State, manifest: Manifest, seg
     state.generation += 1
     state.segments = _segment_list(segments)
     state.doc_count = sum(s.doc_count() for s in segments)
-    _write_generation(index_dir, state, manifest)
+    write_generation(index_dir, state, manifest)
     whoosh.TOC(build_schema(), segments, state.generation).write(storage, INDEX_NAME)
     whoosh.clean_files(storage, INDEX_NAME, state.generation, segments)
-    _remove_other_generations(index_dir, state.generation)
+    remove_other_generations(index_dir, state.generation)
 
 
 def _rebuild_reason(options: IndexOptions, generation: int, state: State | None,
@@ -2067,7 +1145,7 @@ def _new_manifest(scan: Scan, plan: Plan, results: list[Outcome], reasons: dict[
     for result in results:  # what was read, even if the file changed again since the scan
         at = plan.scan_at[result.rel]
         sizes[at], mtimes[at] = result.size, result.mtime_ns
-        digests[16 * at:16 * at + 16] = bytes.fromhex(result.digest) if result.digest else _NO_DIGEST
+        digests[16 * at:16 * at + 16] = bytes.fromhex(result.digest) if result.digest else NO_DIGEST
     return Manifest(new, sizes, mtimes, bytes(digests), reasons)
 
 
@@ -2141,26 +1219,6 @@ def index_status(settings: Settings) -> IndexStatus:
     if state is None:
         return IndexStatus(True, 0, size, None, stale=True, reason="the index has no state file")
     updated = datetime.fromtimestamp(state.built_at, tz=timezone.utc).astimezone(settings.tz)
-    reason = _unusable_reason(state) or stale_reason(settings, state)
+    reason = unusable_reason(state) or stale_reason(settings, state)
     return IndexStatus(True, state.doc_count, size, updated, stale=reason is not None, reason=reason)
 
-
-def find_post_path(settings: Settings, post_id: str) -> Path | None:
-    """The file of a post id: through the index when there is one, else by file name."""
-    try:
-        index = SearchIndex(settings)
-    except NewsctlError:
-        index = None
-    if index is not None:
-        found = sorted(segment.side.path(docnum) for segment in index.segments
-                       for docnum in _ids_of(segment, post_id) if docnum not in segment.deleted)
-        for rel in found:
-            if (settings.root / rel).is_file():
-                return settings.root / rel
-    suffix = f"-{post_id}.md"
-    return next((path for path in iter_post_paths(settings) if path.name.endswith(suffix)), None)
-
-
-def _ids_of(segment: SegmentView, post_id: str) -> Sequence[int]:
-    postings = segment.postings("id", post_id)
-    return postings.ids if postings else ()

@@ -1,7 +1,7 @@
 """`newsctl search`: the query language, filters, snippets and highlights.
 
-The query is parsed here into the engine-neutral nodes of `newsctl.index` (TextQuery,
-ValueQuery, AllOf, AnyOf, NotQuery); the index module runs them over its files. Snippets come
+The query is parsed here into the engine-neutral nodes of `newsctl.query` (TextQuery,
+ValueQuery, AllOf, AnyOf, NotQuery), which runs them over the index files. Snippets come
 from the files of the shown results only. See docs/search.md.
 
 Grammar (AND binds tighter than OR; both are case-sensitive keywords):
@@ -28,18 +28,16 @@ from typing import Any
 from newsctl.analysis import normalize
 from newsctl.config import Settings
 from newsctl.errors import UsageError
-from newsctl.index import (
+from newsctl.query import (
     AllOf,
     AnyOf,
     Filters,
     Hit,
-    IndexOptions,
     NotQuery,
     QueryNode,
     SearchIndex,
     TextQuery,
     ValueQuery,
-    update_index,
 )
 
 MAX_NESTING = 100  # parentheses and NOTs inside each other (the parser recurses)
@@ -360,6 +358,8 @@ def run_search(settings: Settings, options: SearchOptions) -> int:
                       since=parse_when(options.since, "--since", settings) if options.since else None,
                       until=parse_when(options.until, "--until", settings) if options.until else None)
     if options.update:
+        from newsctl.index import IndexOptions, update_index  # the writer: Whoosh, jieba, YAML
+
         update_index(settings, IndexOptions(quiet=True))
     with SearchIndex(settings) as index:
         if index.stale:

@@ -16,7 +16,8 @@ from test_index import SUMMARY, found
 from test_index import index as run_index
 
 from newsctl import index as index_module
-from newsctl.index import Manifest, _common_ends
+from newsctl.index import _common_ends
+from newsctl.store import Manifest
 
 
 @pytest.fixture(params=["one process", "forked child"])

@@ -65,7 +65,7 @@ def resolve_post(settings: Settings, argument: str) -> Path:
             return candidate
         if candidate.is_dir():
             raise NewsctlError(f"{argument} is a folder, not a post")
-    from newsctl.index import find_post_path
+    from newsctl.query import find_post_path
 
     found = find_post_path(settings, argument) if looks_like_id(argument) else None
     if found is None:
