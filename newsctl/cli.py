@@ -163,14 +163,14 @@ def validate_command(
     fix: Annotated[bool, typer.Option("--fix", help="Rewrite fixable problems in place, atomically.")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Show what --fix would change; write nothing.")] = False,
     no_cache: Annotated[bool, typer.Option(
-        "--no-cache", help="Read every neighbour of the given posts; do not use or write .newsctl/cache.")] = False,
+        "--no-cache", help="List and read every neighbour of the given posts; no .newsctl/cache.")] = False,
 ) -> None:
     """Check posts for defects. Exit 0 when clean, 1 when errors were found."""
     from newsctl.config import neighbours_in_background
 
     settings = _settings_for_paths(paths)
     # Given PATHS, a child searches the archive's names for their neighbours during the imports.
-    with neighbours_in_background(settings, paths) if paths else nullcontext() as find:
+    with neighbours_in_background(settings, paths, use_cache=not no_cache) if paths else nullcontext() as find:
         from newsctl.render.findings import print_findings
         from newsctl.validate import ValidateOptions, run_validate
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta, tzinfo
-from functools import cache, cached_property
+from functools import cache, cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -303,15 +303,17 @@ def list_archive_posts(settings: Settings) -> list[str]:
             for name in names]
 
 
-def archive_names(settings: Settings, trust_md_names: bool) -> list[tuple[str, list[str]]]:
+def archive_names(settings: Settings, trust_md_names: bool,
+                  listdir: Callable[[str], list[str]] = os.listdir) -> list[tuple[str, list[str]]]:
     """(absolute folder, file names) of the posts, folder by folder. With `trust_md_names`, names
-    ending in .md are taken for files without asking the file system (enough for comparing names)."""
+    ending in .md are taken for files without asking the file system (enough for comparing names),
+    and `listdir` lists a folder (cache.NameCache.listdir may answer from its cache)."""
     root = str(settings.root)
     folders: dict[str, list[str]] = {}
     for pattern in settings.posts:
         base = literal_prefix(pattern)
         suffix, keep = _name_filter(pattern, base)
-        for rel_dir, names, all_md in _walk(root, base, trust_md_names):
+        for rel_dir, names, all_md in _walk(root, base, trust_md_names, listdir):
             folder = f"{root}/{rel_dir}" if rel_dir else root
             # names all ending in .md end in a suffix such as ".md" too: no second look at 100k names
             kept = names if all_md and suffix is not None and ".md".endswith(suffix) else keep(rel_dir, names)
@@ -327,30 +329,34 @@ Listing = list[tuple[str, list[str]]]  # (absolute folder, file names), as archi
 FindNeighbours = Callable[[set[str], set[str]], Listing]  # (days, ids) -> the names names.is_neighbour accepts
 
 
-def find_neighbours(settings: Settings, days: set[str], ids: set[str]) -> Listing:
+def find_neighbours(settings: Settings, days: set[str], ids: set[str],
+                    listdir: Callable[[str], list[str]] = os.listdir) -> Listing:
     """The archive's post names of one of the days or with one of the ids (see names.is_neighbour)."""
     found = ((folder, neighbour_names("\0".join(names), days, ids))
-             for folder, names in archive_names(settings, trust_md_names=True))
+             for folder, names in archive_names(settings, trust_md_names=True, listdir=listdir))
     return [(folder, names) for folder, names in found if names]
 
 
 @contextmanager
-def neighbours_in_background(settings: Settings, paths: Iterable[Path]) -> Iterator[FindNeighbours]:
+def neighbours_in_background(settings: Settings, paths: Iterable[Path], use_cache: bool) -> Iterator[FindNeighbours]:
     """find_neighbours for the days and ids that the names of `paths` give, computed by a forked
     child while the body of the `with` runs: listing a folder of 100k names takes ~0.07 s of
-    system time, and searching them ~0.03 s, about what importing the rules takes. Days or ids
-    the names did not give (a front-matter date of another day, a folder argument) are searched
-    here, as is everything when the child failed."""
+    system time (unless cache.NameCache has them), and searching them ~0.03 s, about what
+    importing the rules takes. Days or ids the names did not give (a front-matter date of another
+    day, a folder argument) are searched here, as is everything when the child failed."""
     from newsctl.background import in_child
+    from newsctl.cache import NameCache
 
+    listdir = NameCache(settings).listdir if use_cache else os.listdir
     days: set[str] = set()
     ids: set[str] = set()
     for path in paths:
-        day, post_id = day_and_id(path.name)
-        ids.add(post_id)
-        if day:
-            days.add(day)
-    with in_child(lambda send: send(pack_listing(find_neighbours(settings, days, ids)))) as child:
+        if path.name.endswith(".md"):  # (a folder's posts are known only once it is walked)
+            day, post_id = day_and_id(path.name)
+            ids.add(post_id)
+            days.update([day] if day else [])
+    work = partial(find_neighbours, settings, days, ids, listdir)
+    with in_child(lambda send: send(pack_listing(work()))) as child:
         @cache
         def received() -> Listing | None:
             data = child.receive()
@@ -359,7 +365,7 @@ def neighbours_in_background(settings: Settings, paths: Iterable[Path]) -> Itera
         def find(wanted_days: set[str], wanted_ids: set[str]) -> Listing:
             listing = received() if wanted_days <= days and wanted_ids <= ids else None
             if listing is None:
-                return find_neighbours(settings, wanted_days, wanted_ids)
+                return find_neighbours(settings, wanted_days, wanted_ids, listdir)
             found = ((folder, [name for name in names if is_neighbour(name, wanted_days, wanted_ids)])
                      for folder, names in listing)
             return [(folder, names) for folder, names in found if names]
@@ -391,7 +397,8 @@ def _name_filter(pattern: str, base: str) -> tuple[str | None, Callable[[str, li
                                          if regex.match(f"{rel_dir}/{name}" if rel_dir else name)]
 
 
-def _walk(root: str, base: str, trust_md_names: bool) -> Iterator[tuple[str, list[str], bool]]:
+def _walk(root: str, base: str, trust_md_names: bool,
+          listdir: Callable[[str], list[str]]) -> Iterator[tuple[str, list[str], bool]]:
     """(relative folder, file names, whether all of them are known to end in .md) under root/base;
     directory symlinks are not followed."""
     stack = [base]
@@ -401,7 +408,7 @@ def _walk(root: str, base: str, trust_md_names: bool) -> Iterator[tuple[str, lis
         prefix = f"{rel_dir}/" if rel_dir else ""
         try:
             if trust_md_names:
-                names = os.listdir(folder)
+                names = listdir(folder)
                 files = ending_with(names, ".md")
                 all_md = files is names
                 subdirs: list[str] = []

@@ -27,9 +27,9 @@ from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 
+from newsctl.cache import FactCache, NameCache
 from newsctl.config import FindNeighbours, Settings, expand_paths, find_neighbours, list_archive_posts
 from newsctl.errors import EXIT_FINDINGS, EXIT_OK, UsageError
-from newsctl.factcache import FactCache
 from newsctl.post import Post, parse_post, read_post
 from newsctl.rules import (
     ERROR,
@@ -59,7 +59,7 @@ class ValidateOptions:
     ignore: list[str] = field(default_factory=list)
     fix: bool = False
     diff: bool = False
-    cache: bool = True  # facts of the given files' neighbours (factcache.py)
+    cache: bool = True  # names and facts of the given files' neighbours (cache.py)
 
 
 @dataclass
@@ -109,8 +109,10 @@ def run_validate(settings: Settings, options: ValidateOptions, find: FindNeighbo
     if options.paths:
         targets = _explicit_targets(options.paths)
         results = check_files(targets, ctx)
-        cache = FactCache(settings) if options.cache else None
-        neighbours = _neighbour_facts(results, ctx, find or partial(find_neighbours, settings), cache)
+        if find is None:
+            listdir = NameCache(settings).listdir if options.cache else os.listdir
+            find = partial(find_neighbours, settings, listdir=listdir)
+        neighbours = _neighbour_facts(results, ctx, find, FactCache(settings) if options.cache else None)
     else:
         targets = list_archive_posts(settings)
         results = check_files(targets, ctx)

@@ -330,7 +330,7 @@ def test_neighbours_found_in_the_background_are_those_found_here(tmp_path: Path)
     asked = [({"2022-06-01", "2022-06-02"}, {"a", "c"}),  # what the names give: the child's answer
              ({"2022-06-01"}, {"c"}),  # part of it: filtered from the child's answer
              ({"2022-06-03"}, {"a"})]  # another day: searched here
-    with neighbours_in_background(settings, given) as find:
+    with neighbours_in_background(settings, given, use_cache=True) as find:
         for days, ids in asked:
             assert find(days, ids) == find_neighbours(settings, days, ids)
     assert {name for _, found in find_neighbours(settings, *asked[0]) for name in found} == {

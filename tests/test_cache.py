@@ -1,5 +1,5 @@
 """`validate FILE...` keeps the facts of the given files' same-day neighbours in
-`.newsctl/cache/` (newsctl/factcache.py): trusted while a post's size and mtime are unchanged,
+`.newsctl/cache/` (newsctl/cache.py): trusted while a post's size and mtime are unchanged,
 never for a post changed in the last seconds, ignored when damaged, and never written outside
 an archive or with --no-cache."""
 
@@ -131,3 +131,52 @@ def test_another_time_zone_starts_another_cache(cli: Cli, make_archive: Callable
     (root / "_config.yml").write_text("timezone: Asia/Tokyo\n", encoding="utf-8")
     codes(cli, root)
     assert len({path.parent for path in cache_files(root)}) == 2
+
+
+# ---- file names per folder ------------------------------------------------------------------------------
+
+def age_folders(root: Path) -> None:
+    for folder in (root / "_posts", root / "old_post"):
+        os.utime(folder, (OLD, OLD))
+
+
+def names_files(root: Path) -> list[str]:
+    return sorted(path.name for path in (root / ".newsctl" / "cache" / "names").glob("*"))
+
+
+def test_folder_listings_are_recorded_and_trusted_while_the_folder_mtime_holds(
+        cli: Cli, make_archive: Callable[..., Path]) -> None:
+    root = archive_of(make_archive, OTHER)
+    age_folders(root)
+    assert codes(cli, root) == []
+    assert names_files(root) == ["_posts", "old_post"]
+
+    # A post with the target's id appears, and the folder's mtime is put back: the recorded
+    # listing answers (what any change of the folder prevents), and --no-cache lists it.
+    (root / "old_post/2022-05-01-new.md").write_text(post_text(title="五月", date="2022-05-01 09:00:00 +0800"),
+                                                     encoding="utf-8")
+    age_folders(root)
+    assert codes(cli, root) == []
+    assert codes(cli, root, "--no-cache") == ["NC601"]
+    os.utime(root / "old_post", (OLD + 60, OLD + 60))  # what the creation itself did
+    assert codes(cli, root) == ["NC601"]
+
+
+def test_a_folder_changed_in_the_last_seconds_is_listed_and_not_recorded(
+        cli: Cli, make_archive: Callable[..., Path]) -> None:
+    root = archive_of(make_archive, OTHER)  # the folders were just written
+    assert codes(cli, root) == []
+    assert names_files(root) == []
+    (root / "old_post/2022-05-01-new.md").write_text(post_text(title="五月"), encoding="utf-8")
+    assert codes(cli, root) == ["NC601"]
+
+
+@pytest.mark.parametrize("damage", [b"", b"\0\0\0\0", b"newsctl-names-1-0\0" * 4, b"\xff\xfe\0x"])
+def test_a_damaged_listing_is_a_miss(cli: Cli, make_archive: Callable[..., Path], damage: bytes) -> None:
+    root = archive_of(make_archive, OTHER)
+    (root / "old_post/2022-05-01-new.md").write_text(post_text(title="五月"), encoding="utf-8")
+    age_folders(root)
+    assert codes(cli, root) == ["NC601"]
+    for path in (root / ".newsctl" / "cache" / "names").glob("*"):
+        path.write_bytes(damage)
+    assert codes(cli, root) == ["NC601"]
