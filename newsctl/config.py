@@ -354,7 +354,8 @@ def neighbours_in_background(settings: Settings, paths: Iterable[Path], use_cach
         if path.name.endswith(".md"):  # (a folder's posts are known only once it is walked)
             day, post_id = day_and_id(path.name)
             ids.add(post_id)
-            days.update([day] if day else [])
+            if day:
+                days.add(day)
     work = partial(find_neighbours, settings, days, ids, listdir)
     with in_child(lambda send: send(pack_listing(work()))) as child:
         @cache
