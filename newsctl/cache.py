@@ -77,6 +77,11 @@ class _CacheFolder:
 
 # ---- file names per folder ----------------------------------------------------------------------------
 
+def folder_lister(settings: Settings, use_cache: bool) -> Callable[[str], list[str]]:
+    """How `validate` lists a post folder: through NameCache, or plainly (`--no-cache`)."""
+    return NameCache(settings).listdir if use_cache else os.listdir
+
+
 class NameCache:
     def __init__(self, settings: Settings) -> None:
         self.files = _CacheFolder(settings, "names")

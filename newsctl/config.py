@@ -332,9 +332,12 @@ FindNeighbours = Callable[[set[str], set[str]], Listing]  # (days, ids) -> the n
 def find_neighbours(settings: Settings, days: set[str], ids: set[str],
                     listdir: Callable[[str], list[str]] = os.listdir) -> Listing:
     """The archive's post names of one of the days or with one of the ids (see names.is_neighbour)."""
-    found = ((folder, neighbour_names("\0".join(names), days, ids))
-             for folder, names in archive_names(settings, trust_md_names=True, listdir=listdir))
-    return [(folder, names) for folder, names in found if names]
+    return _with_names((folder, neighbour_names("\0".join(names), days, ids))
+                       for folder, names in archive_names(settings, trust_md_names=True, listdir=listdir))
+
+
+def _with_names(listing: Iterable[tuple[str, list[str]]]) -> Listing:
+    return [(folder, names) for folder, names in listing if names]
 
 
 @contextmanager
@@ -345,9 +348,9 @@ def neighbours_in_background(settings: Settings, paths: Iterable[Path], use_cach
     importing the rules takes. Days or ids the names did not give (a front-matter date of another
     day, a folder argument) are searched here, as is everything when the child failed."""
     from newsctl.background import in_child
-    from newsctl.cache import NameCache
+    from newsctl.cache import folder_lister
 
-    listdir = NameCache(settings).listdir if use_cache else os.listdir
+    listdir = folder_lister(settings, use_cache)
     days: set[str] = set()
     ids: set[str] = set()
     for path in paths:
@@ -367,9 +370,8 @@ def neighbours_in_background(settings: Settings, paths: Iterable[Path], use_cach
             listing = received() if wanted_days <= days and wanted_ids <= ids else None
             if listing is None:
                 return find_neighbours(settings, wanted_days, wanted_ids, listdir)
-            found = ((folder, [name for name in names if is_neighbour(name, wanted_days, wanted_ids)])
-                     for folder, names in listing)
-            return [(folder, names) for folder, names in found if names]
+            return _with_names((folder, [name for name in names if is_neighbour(name, wanted_days, wanted_ids)])
+                               for folder, names in listing)
 
         yield find
 

@@ -159,7 +159,7 @@ class Post:
 
     @property
     def id(self) -> str:
-        """The id in the file name (`YYYY-MM-DD-<id>.md`), or the stem when the name is odd."""
+        """The id in the file name (`YYYY-MM-DD-<id>.md`); see names.day_and_id for odd names."""
         return day_and_id(self.path.name)[1]
 
     def date(self, tz: tzinfo) -> datetime | None:
@@ -533,8 +533,3 @@ def render_post(*, title: str, moment: datetime, tz: tzinfo, categories: list[st
     lines.append("---")
     return "\n".join(lines) + "\n\n" + body.strip("\n") + "\n"
 
-
-def post_filename(day: date, post_id: str) -> str:
-    if not SAFE_ID_RE.match(post_id) or ".." in post_id:
-        raise ValueError(f"invalid post id {post_id!r}: use letters, digits, '-', '_' or '.'")
-    return f"{day.isoformat()}-{post_id}.md"

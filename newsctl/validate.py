@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 
-from newsctl.cache import FactCache, NameCache
+from newsctl.cache import FactCache, folder_lister
 from newsctl.config import FindNeighbours, Settings, expand_paths, find_neighbours, list_archive_posts
 from newsctl.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from newsctl.post import Post, parse_post, read_post
@@ -110,8 +110,7 @@ def run_validate(settings: Settings, options: ValidateOptions, find: FindNeighbo
         targets = _explicit_targets(options.paths)
         results = check_files(targets, ctx)
         if find is None:
-            listdir = NameCache(settings).listdir if options.cache else os.listdir
-            find = partial(find_neighbours, settings, listdir=listdir)
+            find = partial(find_neighbours, settings, listdir=folder_lister(settings, options.cache))
         neighbours = _neighbour_facts(results, ctx, find, FactCache(settings) if options.cache else None)
     else:
         targets = list_archive_posts(settings)
