@@ -143,7 +143,8 @@ class FactCache:
         for fact in known:
             self._remember(fresh, fact, _stamp(fact.path))
         if fresh != cached and _DAY.fullmatch(day):
-            self.files.write(f"{day}.json", json.dumps(fresh, ensure_ascii=False).encode("utf-8"))
+            # ASCII JSON: a file name that is not UTF-8 (a lone surrogate here) survives as \udcxx
+            self.files.write(f"{day}.json", json.dumps(fresh).encode("ascii"))
         return facts
 
     def _key(self, path: str) -> str:

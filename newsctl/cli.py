@@ -6,6 +6,8 @@ that `newsctl --help` and `newsctl validate FILE` (run by pre-commit) start fast
 start, and evaluating them from strings costs `--help` about 12 ms more than real objects.
 """
 
+import codecs
+import io
 import os
 import sys
 from contextlib import nullcontext
@@ -93,6 +95,17 @@ def main_options(
 ) -> None:
     STATE.root = root
     STATE._settings = None
+    _print_undecodable_names_as_bytes()
+
+
+def _print_undecodable_names_as_bytes() -> None:
+    """A file name that is not UTF-8 reaches output as lone surrogates (os.fsdecode). Under a
+    strict locale (en_US.UTF-8: Python's default) printing one failed; write its bytes back as
+    they are instead, as Python's UTF-8 mode does (a non-UTF-8 terminal gets escapes)."""
+    stream = sys.stdout
+    if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+        utf8 = codecs.lookup(stream.encoding).name == "utf-8"
+        stream.reconfigure(errors="surrogateescape" if utf8 else "backslashreplace")
 
 
 def stdout_is_terminal() -> bool:

@@ -79,6 +79,18 @@ def test_a_post_changed_in_the_last_seconds_is_not_recorded(cli: Cli, make_archi
     assert codes(cli, root) == ["NC603"]
 
 
+def test_a_neighbour_whose_name_is_not_utf8_is_recorded_too(cli: Cli, make_archive: Callable[..., Path]) -> None:
+    root = archive_of(make_archive, OTHER)
+    odd = os.fsencode(root / "old_post") + b"/2022-06-01-\xffodd.md"
+    with open(odd, "wb") as handle:
+        handle.write(post_text(title="怪名", body=COPY).encode("utf-8"))
+    os.utime(odd, (OLD, OLD))
+    assert codes(cli, root) == ["NC603"]  # no crash writing the cache, and the copy is found
+    [day_file] = cache_files(root)
+    assert "old_post/2022-06-01-\udcffodd.md" in json.loads(day_file.read_text(encoding="ascii"))
+    assert codes(cli, root) == ["NC603"]  # and read back from it
+
+
 @pytest.mark.parametrize("damage", [b"", b"{", b"[1, 2]", b'{"old_post/2022-06-01-old.md": 7}',
                                     b'{"old_post/2022-06-01-old.md": [0, 0, 1, 2, 3, 4, 5]}', b"\xff\xfe"])
 def test_a_damaged_cache_is_a_miss(cli: Cli, make_archive: Callable[..., Path], damage: bytes) -> None:

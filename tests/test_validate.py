@@ -372,3 +372,15 @@ def test_subprocess_exit_code_and_output(make_archive: Callable[..., Path]) -> N
     result = run_newsctl("validate", cwd=root)
     assert result.returncode == 1
     assert result.stdout.decode() == "_posts/2022-06-01-1.md:3:8: NC303 title is empty\n"
+
+
+def test_a_file_name_that_is_not_utf8_is_printed_as_its_bytes_under_a_strict_locale(
+        make_archive: Callable[..., Path]) -> None:
+    root = make_archive({"_posts/2022-06-01-1.md": post_text()})
+    with open(os.fsencode(root / "_posts") + b"/2022-06-01-\xffodd.md", "wb") as handle:
+        handle.write(post_text(title="怪名").encode("utf-8"))
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict"}  # what en_US.UTF-8 gives Python
+    result = run_newsctl("validate", "--format", "concise", cwd=root, env=env)
+    assert result.returncode == 1, result.stderr
+    assert b"_posts/2022-06-01-\xffodd.md:1:1: NC401" in result.stdout
+    assert b"internal error" not in result.stderr
