@@ -122,7 +122,8 @@ def orphan_segments(root: Path) -> set[str]:
 
 
 def search_hits(run: Run) -> frozenset[str] | None:
-    """Paths found by `search --format json`, the empty set for exit 1, None for any other outcome."""
+    """Root-relative paths found by `search --format json --absolute` (see search_args), the empty set
+    for exit 1, None for any other outcome."""
     if run.code == 1 and not run.stdout.strip():
         return frozenset()
     if run.code != 0:
@@ -130,11 +131,16 @@ def search_hits(run: Run) -> frozenset[str] | None:
     data: Any = json.loads(run.stdout)
     if isinstance(data, dict):
         data = data.get("results", data.get("hits", []))
-    return frozenset(str(item["path"]) for item in data)
+    given = run.args[run.args.index("--root") + 1]
+    prefixes = {given.rstrip("/") + "/", str(Path(given).resolve()) + "/"}
+    paths = [str(item["path"]) for item in data]
+    for prefix in prefixes:
+        paths = [path.removeprefix(prefix) for path in paths]
+    return frozenset(paths)
 
 
 def search_args(root: Path, query: str) -> list[str]:
-    return ["--root", str(root), "search", "--format", "json", "--limit", "0", query]
+    return ["--root", str(root), "search", "--format", "json", "--absolute", "--limit", "0", query]
 
 
 def says_damaged(run: Run) -> bool:
