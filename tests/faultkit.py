@@ -108,7 +108,7 @@ def latest_state(root: Path) -> dict[str, Any]:
     return dict(json.loads(states[-1].read_text(encoding="utf-8")))
 
 
-SEGMENT_FILE = re.compile(r"^MAIN_([A-Za-z0-9]+)\.[a-z]+$")
+SEGMENT_FILE = re.compile(r"^MAIN_([A-Za-z0-9]+)\.")
 
 
 def segment_ids_on_disk(root: Path) -> set[str]:
