@@ -45,7 +45,8 @@ from typing import Any, NamedTuple
 
 from newsctl.analysis import normalize
 from newsctl.background import in_child
-from newsctl.config import Settings, archive_names, literal_prefix
+from newsctl.config import Settings
+from newsctl.discovery import archive_names, literal_prefix
 from newsctl.errors import NewsctlError
 from newsctl.store import (
     INDEX_FORMAT,

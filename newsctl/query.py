@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from newsctl.analysis import normalize, query_ngrams
-from newsctl.config import Settings, iter_post_paths
+from newsctl.config import Settings
+from newsctl.discovery import iter_post_paths
 from newsctl.errors import NewsctlError
 from newsctl.store import (
     SINGLE,

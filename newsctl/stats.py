@@ -11,7 +11,8 @@ The JSON form (`newsctl stats --format json`) is a stable schema, version 1:
     {
       "schema": 1,
       "posts": 123,                      # post files found by the `posts` globs
-      "invalid": 2,                      # with read problems, or without a title or a date
+      "invalid": 2,                      # not usable (post.unusable_reason): a reading error
+                                         # (not a BOM or CRLF), no title or no valid date
       "categories": {"emnews": 80, ...}, # posts per category, most first, then by name
       "tags": {"东财滚动新闻": 80, ...},  # posts per tag, the same order
       "months": {"2022-06": 40, ...},    # posts per month of their date in the archive zone,
@@ -34,8 +35,9 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newsctl.config import Settings, iter_post_paths, load_zone
-from newsctl.post import Post, read_post
+from newsctl.config import Settings, load_zone
+from newsctl.discovery import iter_post_paths
+from newsctl.post import Post, read_post, unusable_reason
 
 if TYPE_CHECKING:
     from newsctl.index import IndexStatus
@@ -112,7 +114,7 @@ def tally_chunk(paths: Iterable[str], timezone: str) -> Tally:
 def count_post(post: Post, tz: tzinfo, tally: Tally) -> None:
     moment = post.date(tz)
     tally.posts += 1
-    if post.problems or not post.title or moment is None:  # read problems, no title, no usable date
+    if unusable_reason(post) is not None:  # as the index decides: a CRLF post is valid
         tally.invalid += 1
     tally.categories.update(set(post.categories))
     tally.tags.update(set(post.tags))

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import stat
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -28,8 +27,11 @@ from functools import partial
 from pathlib import Path
 
 from newsctl.cache import FactCache, folder_lister
-from newsctl.config import FindNeighbours, Settings, expand_paths, find_neighbours, list_archive_posts
+from newsctl.config import Settings
+from newsctl.discovery import FindNeighbours, expand_paths, find_neighbours, list_archive_posts
 from newsctl.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from newsctl.fsutil import atomic_write
+from newsctl.paths import shown_path
 from newsctl.post import Post, parse_post, read_post
 from newsctl.rules import (
     ERROR,
@@ -96,14 +98,13 @@ class Report:
         return EXIT_OK
 
     def display_path(self, path: str) -> str:
-        """Relative to the working directory when below it (as pre-commit and editors want), else absolute."""
-        prefix = self.cwd.rstrip(os.sep) + os.sep
-        return path[len(prefix):] if path.startswith(prefix) else path
+        """How a finding names its file: paths.shown_path from where validate ran."""
+        return shown_path(path, self.cwd)
 
 
 def run_validate(settings: Settings, options: ValidateOptions, find: FindNeighbours | None = None) -> Report:
     """`find` gives the archive's names that given PATHS must be compared with (by default
-    config.find_neighbours; see config.neighbours_in_background)."""
+    discovery.find_neighbours; see discovery.neighbours_in_background)."""
     enabled = _enabled_codes(settings, options)
     ctx = make_context(settings)
     if options.paths:
@@ -248,7 +249,7 @@ def _apply_fixes(results: list[FileResult], ctx: CheckContext, enabled: frozense
             report.diffs.append(unified_diff(post.raw, fixed_text, report.display_path(path)))
             updated.append((path, findings, facts))
         else:
-            write_atomic(Path(path), fixed_text.encode("utf-8"))
+            atomic_write(Path(path), fixed_text.encode("utf-8"), keep_mode=True)
             updated.append(after)
     return updated
 
@@ -277,26 +278,6 @@ def _count_fixed(before: Iterable[Finding], after: Iterable[Finding], enabled: f
 
     old, new = counts(before), counts(after)
     return sum(max(0, number - new.get(code, 0)) for code, number in old.items())
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` by `data` atomically: a temporary file in the same folder, then os.replace;
-    the file keeps its permission bits."""
-    import tempfile  # local: only --fix writes
-
-    mode = stat.S_IMODE(path.stat().st_mode)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
 
 
 def unified_diff(old: str, new: str, label: str) -> str:

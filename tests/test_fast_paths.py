@@ -18,15 +18,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsctl.background import in_child
-from newsctl.config import (
-    Settings,
+from newsctl.config import Settings, quick_timezone, read_jekyll_timezone
+from newsctl.discovery import (
     archive_names,
     ending_with,
     find_neighbours,
     neighbours_in_background,
     pack_listing,
-    quick_timezone,
-    read_jekyll_timezone,
     unpack_listing,
 )
 from newsctl.errors import ConfigError

@@ -15,7 +15,8 @@ from pathlib import Path
 from conftest import Cli
 
 from newsctl.analysis import normalize
-from newsctl.config import iter_post_paths, load_settings
+from newsctl.config import load_settings
+from newsctl.discovery import iter_post_paths
 from newsctl.post import read_post
 from newsctl.query import Filters, SearchIndex
 from newsctl.search import parse_query
