@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -75,6 +74,7 @@ class Report:
     fixed_files: int = 0
     diffs: list[str] = field(default_factory=list)  # unified diffs, for --diff
     diff_mode: bool = False
+    notes: list[str] = field(default_factory=list)  # warnings about the run, not the posts (stderr)
     cwd: str = field(default_factory=os.getcwd)
 
     @property
@@ -107,17 +107,18 @@ def run_validate(settings: Settings, options: ValidateOptions, find: FindNeighbo
     discovery.find_neighbours; see discovery.neighbours_in_background)."""
     enabled = _enabled_codes(settings, options)
     ctx = make_context(settings)
+    notes: list[str] = []
     if options.paths:
         targets = _explicit_targets(options.paths)
-        results = check_files(targets, ctx)
+        results = check_files(targets, ctx, notes)
         if find is None:
             find = partial(find_neighbours, settings, listdir=folder_lister(settings, options.cache))
         neighbours = _neighbour_facts(results, ctx, find, FactCache(settings) if options.cache else None)
     else:
         targets = list_archive_posts(settings)
-        results = check_files(targets, ctx)
+        results = check_files(targets, ctx, notes)
         neighbours = []
-    report = Report(root=settings.root, checked=len(targets), diff_mode=options.diff)
+    report = Report(root=settings.root, checked=len(targets), diff_mode=options.diff, notes=notes)
     if options.fix or options.diff:
         results = _apply_fixes(results, ctx, enabled, report)
     own = [finding for _, findings, _ in results for finding in findings]
@@ -202,8 +203,9 @@ def _local_day(moment: float, ctx: CheckContext) -> str:
 
 # ---- checking ----------------------------------------------------------------------------------------
 
-def check_files(paths: list[str], ctx: CheckContext) -> list[FileResult]:
-    """Findings and facts of each file; worker processes for large archives, in input order."""
+def check_files(paths: list[str], ctx: CheckContext, notes: list[str]) -> list[FileResult]:
+    """Findings and facts of each file; worker processes for large archives, in input order.
+    Why the workers were given up, if they were, goes to `notes`."""
     workers = os.cpu_count() or 1
     if len(paths) <= PARALLEL_THRESHOLD or workers < 2:
         return check_chunk(paths, ctx)
@@ -215,8 +217,7 @@ def check_files(paths: list[str], ctx: CheckContext) -> list[FileResult]:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             return [result for chunk in pool.map(check_chunk, chunks, [ctx] * len(chunks)) for result in chunk]
     except (OSError, NotImplementedError, BrokenProcessPool) as exc:  # no semaphores, or a worker was killed
-        sys.stderr.write(f"newsctl: warning: worker processes failed ({exc or type(exc).__name__}); "
-                         "checking in one process\n")
+        notes.append(f"worker processes failed ({exc or type(exc).__name__}); checking in one process")
         return check_chunk(paths, ctx)
 
 

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 
 def print_findings(report: Report, fmt: FindingFormat) -> None:
+    for note in report.notes:
+        sys.stderr.write(f"newsctl: warning: {note}\n")
     if report.diff_mode:
         _print_diffs(report)
         return
