@@ -106,6 +106,28 @@ class Draft:
     post_id: str | None = None
 
 
+# ---- one post from the options -------------------------------------------------------------
+
+def draft_from_options(options: AddOptions, settings: Settings) -> tuple[Draft, str | None]:
+    """The draft of `add --title ...` with its fields checked but no body yet, and the checked
+    source URL: the body is read (the editor opened) only once the post is known not to be refused."""
+    if options.title is None:
+        raise UsageError("--title is required (or use --from-jsonl FILE for a feed)")
+    title = check_title(options.title, settings.max_title_length)
+    moment = parse_moment(options.date, settings.tz) if options.date is not None else now(settings.tz)
+    check_moment(moment, settings)
+    categories = check_words(options.categories, "category", "--category")
+    tags = check_words(options.tags, "tag", "--tag")
+    post_id = check_id(options.post_id, "--id") if options.post_id is not None else None
+    source_url = check_url(options.source_url) if options.source_url is not None else None
+    return Draft(title, moment, categories, tags, "", post_id), source_url
+
+
+def body_from_options(options: AddOptions, title: str, source_url: str | None) -> str:
+    """The body of `add --title ...` (a file, stdin or the editor), ending with its source line."""
+    return with_source_line(read_single_body(options, title), source_url)
+
+
 # ---- field checks (UsageError: exit 2 for one post, a bad record in a feed) -------------------
 
 def check_title(title: str, max_length: int) -> str:

@@ -5,19 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsctl.add import (
-    AddOptions,
-    Draft,
-    check_id,
-    check_moment,
-    check_title,
-    check_url,
-    check_words,
-    now,
-    parse_moment,
-    read_single_body,
-    with_source_line,
-)
+from newsctl.add import AddOptions, body_from_options, draft_from_options
 from newsctl.config import Settings
 from newsctl.errors import EXIT_FINDINGS, EXIT_OK, NewsctlError, UsageError
 from newsctl.feed import MAX_RECORD_BYTES, FeedTally, draft_from_record, feed_lines, parse_record
@@ -69,18 +57,10 @@ def refuse_single_options(options: AddOptions) -> None:
 
 
 def add_one(writer: PostWriter, options: AddOptions) -> Path:
-    if options.title is None:
-        raise UsageError("--title is required (or use --from-jsonl FILE for a feed)")
-    title = check_title(options.title, writer.settings.max_title_length)
-    moment = parse_moment(options.date, writer.tz) if options.date is not None else now(writer.tz)
-    check_moment(moment, writer.settings)
-    categories = check_words(options.categories, "category", "--category")
-    tags = check_words(options.tags, "tag", "--tag")
-    post_id = check_id(options.post_id, "--id") if options.post_id is not None else None
-    source_url = check_url(options.source_url) if options.source_url is not None else None
-    planned = writer.plan(title, moment, post_id)  # refuse duplicates before the editor opens
-    body = with_source_line(read_single_body(options, title), source_url)
-    return writer.commit(planned, Draft(title, moment, categories, tags, body, post_id))
+    draft, source_url = draft_from_options(options, writer.settings)
+    planned = writer.plan(draft.title, draft.moment, draft.post_id)  # refuse duplicates before the editor opens
+    draft.body = body_from_options(options, draft.title, source_url)
+    return writer.commit(planned, draft)
 
 
 def add_from_feed(writer: PostWriter, options: AddOptions, events: AddEvents) -> AddResult:
