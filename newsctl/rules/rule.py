@@ -66,6 +66,9 @@ Check = Callable[["Post", CheckContext], list[Finding]]
 Repair = Callable[[str, FixContext], "str | None"]  # the repaired text, or None when it cannot
 
 
+_FIX_LABELS: dict[Fixability, str] = {"always": "fixable", "sometimes": "sometimes fixable", "never": "not fixable"}
+
+
 @dataclass(frozen=True)
 class Rule:
     """One validation rule: its identity, how it is found and fixed, and its docs (What/Why/Fix)."""
@@ -86,6 +89,11 @@ class Rule:
             raise ValueError(f"{self.code}: a rule has a repair exactly when it is fixable")
         if (self.check is None) != (self.scope in ("reading", "archive")):
             raise ValueError(f"{self.code}: only reading and archive rules have no check")
+
+    @property
+    def fix_label(self) -> str:
+        """How the docs and `newsctl rules` say whether `--fix` repairs it."""
+        return _FIX_LABELS[self.fix]
 
     def finding(self, post: Post, message: str, line: int = 1, column: int = 1,
                 fixable: bool = False) -> Finding:
