@@ -1,8 +1,8 @@
 """What a rule is, and what it finds: `Rule`, `Finding` and the contexts checks and fixes get.
 
 This module is the bottom of the rules package: `newsctl.post` imports the reading codes from
-rules/reading.py, which builds on this module, so neither may import `newsctl.post` (the
-`Post` type is only named for the type checker).
+rules/reading.py, which builds on this module, so neither imports `newsctl.post`, not even for
+the type checker: what they need of a post is the `PostView` protocol below.
 """
 
 from __future__ import annotations
@@ -12,10 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    from newsctl.post import Post
+from typing import Any, Literal, Protocol
 
 Severity = Literal["error", "warning"]
 ERROR: Severity = "error"
@@ -24,6 +21,21 @@ Fixability = Literal["always", "sometimes", "never"]  # can `--fix` repair it
 # Where a rule's findings come from: the reader (post.py's problems), a check of one post
 # (that needs the front matter read, or not), or the archive-wide duplicate pass.
 Scope = Literal["reading", "file", "front-matter", "archive"]
+
+
+class PostView(Protocol):
+    """What a finding and a fix need of a `newsctl.post.Post`."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def raw(self) -> str: ...
+    @property
+    def meta(self) -> dict[str, Any]: ...
+    @property
+    def key_lines(self) -> dict[str, int]: ...
+    @property
+    def ok(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -58,11 +70,11 @@ class FixContext:
 
     path: Path
     tz: tzinfo
-    parse: Callable[[bytes, Path], Post]  # post.parse_post
+    parse: Callable[[bytes, Path], PostView]  # post.parse_post
     quote: Callable[[str], str]  # post.quote_yaml
 
 
-Check = Callable[["Post", CheckContext], list[Finding]]
+Check = Callable[[Any, CheckContext], list[Finding]]  # Any: a newsctl.post.Post (see the module docs)
 Repair = Callable[[str, FixContext], "str | None"]  # the repaired text, or None when it cannot
 
 
@@ -95,7 +107,7 @@ class Rule:
         """How the docs and `newsctl rules` say whether `--fix` repairs it."""
         return _FIX_LABELS[self.fix]
 
-    def finding(self, post: Post, message: str, line: int = 1, column: int = 1,
+    def finding(self, post: PostView, message: str, line: int = 1, column: int = 1,
                 fixable: bool = False) -> Finding:
         return self.finding_in(str(post.path), message, line, column, fixable)
 
@@ -103,7 +115,7 @@ class Rule:
                    fixable: bool = False) -> Finding:
         return Finding(path, line, column, self.code, message, fixable, self.severity)
 
-    def key_finding(self, post: Post, key: str, message: str, fixable: bool = False) -> Finding:
+    def key_finding(self, post: PostView, key: str, message: str, fixable: bool = False) -> Finding:
         """A finding on the value of front-matter `key`."""
         line = post.key_lines.get(key, 1)
         return self.finding(post, message, line, value_column(post.raw, line, key), fixable)
