@@ -10,7 +10,7 @@ from typing import Any
 
 from newsctl.config import Settings
 from newsctl.errors import UsageError
-from newsctl.rules import RULE_LIST, Rule
+from newsctl.rules import Rule, matching
 
 
 def print_settings(settings: Settings, fmt: str) -> None:
@@ -28,7 +28,7 @@ def print_settings(settings: Settings, fmt: str) -> None:
 
 def print_rules(fmt: str, codes: list[str] | None = None) -> None:
     """The rules whose code starts with one of `codes` (all when none)."""
-    rules = [rule for rule in RULE_LIST if not codes or any(rule.code.startswith(c) for c in codes)]
+    rules = matching(codes or [])
     if not rules:
         raise UsageError(f"no rule matches {', '.join(codes or [])} (see `newsctl rules`)")
     if fmt == "json":
@@ -45,8 +45,7 @@ def _rule_dict(rule: Rule) -> dict[str, str]:
 
 
 def _rule_text(rule: Rule) -> str:
-    fix = {"always": "fixable", "sometimes": "sometimes fixable", "never": "not fixable"}[rule.fix]
-    return (f"{rule.code} {rule.name} ({rule.severity}, {fix})\n"
+    return (f"{rule.code} {rule.name} ({rule.severity}, {rule.fix_label})\n"
             f"    What: {rule.what}\n    Why:  {rule.why}\n    Fix:  {rule.how}\n")
 
 
