@@ -4,6 +4,7 @@ the fixable rules, `--fix` removes the finding. A rule added without a fixture f
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from collections.abc import Callable
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import Cli, post_text
 
-from newsctl.rules import RULE_LIST, RULES
+import newsctl.rules as rules_package
+from newsctl.rules import RULE_LIST, RULES, Rule
 
 POST = "_posts/2022-06-01-1.md"
 
@@ -93,6 +95,14 @@ def _codes(cli: Cli, root: Path, code: str, *extra: str) -> list[dict[str, objec
 
 def test_every_rule_has_a_fixture_and_every_fixture_a_rule() -> None:
     assert set(FIXTURES) == set(RULES)
+
+
+def test_every_rule_defined_in_the_package_is_registered() -> None:
+    package = Path(rules_package.__file__).parent
+    defined = {value for path in package.glob("*.py")
+               for value in vars(importlib.import_module(f"newsctl.rules.{path.stem}")).values()
+               if isinstance(value, Rule)}
+    assert defined == set(RULE_LIST) and len(RULES) == len(RULE_LIST)
 
 
 @pytest.mark.parametrize("code", [rule.code for rule in RULE_LIST])
