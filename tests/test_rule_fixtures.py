@@ -99,7 +99,7 @@ def test_every_rule_has_a_fixture_and_every_fixture_a_rule() -> None:
 
 def test_every_rule_defined_in_the_package_is_registered() -> None:
     package = Path(rules_package.__file__).parent
-    defined = {value for path in package.glob("*.py")
+    defined = {value for path in package.glob("[!_]*.py")
                for value in vars(importlib.import_module(f"newsctl.rules.{path.stem}")).values()
                if isinstance(value, Rule)}
     assert defined == set(RULE_LIST) and len(RULES) == len(RULE_LIST)
