@@ -23,28 +23,30 @@ import yaml
 from newsctl.dates import format_date, parse_date
 from newsctl.names import FILENAME_RE, day_and_id
 
+# The codes of the problems found while reading; each rule (code, docs, fix) is in rules/reading.py.
+from newsctl.rules.reading import (
+    BOM,
+    CRLF,
+    DUPLICATE_KEY,
+    NO_FRONT_MATTER,
+    NOT_MAPPING,
+    NOT_UTF8,
+    NUL_BYTES,
+    TOO_COMPLEX,
+    TOO_LARGE,
+    UNREADABLE,
+    UNSAFE_TAG,
+    UNTERMINATED,
+    YAML_ALIAS,
+    YAML_SYNTAX,
+)
+
 if TYPE_CHECKING:
     import frontmatter
 
 MAX_POST_BYTES = 5 * 1024 * 1024  # far above any real post; bounds memory for junk files
 MAX_FRONT_MATTER_CHARS = 64 * 1024
 REQUIRED_KEYS = ("layout", "title", "date", "categories", "tags")
-
-# ---- problem codes raised while reading (rules.py documents them beside the others) ----
-UNREADABLE = "NC100"
-NOT_UTF8 = "NC101"
-BOM = "NC102"
-NUL_BYTES = "NC103"
-CRLF = "NC104"
-TOO_LARGE = "NC105"
-NO_FRONT_MATTER = "NC201"
-UNTERMINATED = "NC202"
-YAML_SYNTAX = "NC203"
-UNSAFE_TAG = "NC204"
-YAML_ALIAS = "NC205"
-DUPLICATE_KEY = "NC206"
-NOT_MAPPING = "NC207"
-TOO_COMPLEX = "NC208"
 
 
 @dataclass(frozen=True)

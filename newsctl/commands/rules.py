@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from newsctl.errors import UsageError
-from newsctl.rules import RULE_LIST, Rule
+from newsctl.rules import Rule, matching
 
 
 @dataclass
@@ -16,7 +16,7 @@ class RuleListing:
 
 def run(codes: list[str]) -> RuleListing:
     """The rules matching `codes` (codes or prefixes such as NC3; all when none are given)."""
-    rules = [rule for rule in RULE_LIST if not codes or any(rule.code.startswith(code) for code in codes)]
+    rules = matching(codes)
     if not rules:
         raise UsageError(f"no rule matches {', '.join(codes)} (see `newsctl rules`)")
     return RuleListing(rules=rules)

@@ -45,8 +45,7 @@ def _rule_dict(rule: Rule) -> dict[str, str]:
 
 
 def _rule_text(rule: Rule) -> str:
-    fix = {"always": "fixable", "sometimes": "sometimes fixable", "never": "not fixable"}[rule.fix]
-    return (f"{rule.code} {rule.name} ({rule.severity}, {fix})\n"
+    return (f"{rule.code} {rule.name} ({rule.severity}, {rule.fix_label})\n"
             f"    What: {rule.what}\n    Why:  {rule.why}\n    Fix:  {rule.how}\n")
 
 
