@@ -137,16 +137,16 @@ def test_front_matter_reading_agrees_with_pyyaml(pairs: list[tuple[str, str]]) -
 # ---- docs/rules.md is generated from the registry ------------------------------------------------------
 
 def test_docs_are_generated_from_the_registry(tmp_path: Path) -> None:
-    check = subprocess.run([sys.executable, "-m", "newsctl.rules.docs", "--check"], cwd=REPO,
+    check = subprocess.run([sys.executable, "-m", "newsctl.render.rules_doc", "--check"], cwd=REPO,
                            capture_output=True, text=True, timeout=60)
-    assert check.returncode == 0, "docs/rules.md is stale: run `python -m newsctl.rules.docs --write`"
+    assert check.returncode == 0, "docs/rules.md is stale: run `python -m newsctl.render.rules_doc --write`"
     stale = tmp_path / "rules.md"
     stale.write_text(DOCS.read_text(encoding="utf-8").replace("### NC306 date-without-zone", "### NC306 old"),
                      encoding="utf-8")
-    again = subprocess.run([sys.executable, "-m", "newsctl.rules.docs", "--check", "--docs", str(stale)],
+    again = subprocess.run([sys.executable, "-m", "newsctl.render.rules_doc", "--check", "--docs", str(stale)],
                            cwd=REPO, capture_output=True, text=True, timeout=60)
     assert again.returncode == 1 and "stale" in again.stderr
-    subprocess.run([sys.executable, "-m", "newsctl.rules.docs", "--write", "--docs", str(stale)],
+    subprocess.run([sys.executable, "-m", "newsctl.render.rules_doc", "--write", "--docs", str(stale)],
                    cwd=REPO, check=True, timeout=60)
     assert stale.read_text(encoding="utf-8") == DOCS.read_text(encoding="utf-8")
 

@@ -4,7 +4,7 @@ reading), NC3xx fields, NC4xx file name, NC5xx body, NC6xx duplicates, NC7xx sty
 
 To add a rule: define it in the family module its code belongs to (a `Rule` with its docs, a
 check, and a repair if `--fix` can mend it), and list it in `RULE_LIST` below; docs/rules.md is
-generated from this list (`python -m newsctl.rules.docs --write`) and tests/test_rule_fixtures.py
+generated from this list (`python -m newsctl.render.rules_doc --write`) and tests/test_rule_fixtures.py
 wants a fixture for it.
 
 Selection works like ruff's: codes or prefixes, and the most specific match between `select`

@@ -1,4 +1,4 @@
-"""docs/rules.md, generated from the registry: `python -m newsctl.rules.docs --write` rewrites it,
+"""docs/rules.md, generated from the registry: `python -m newsctl.render.rules_doc --write` rewrites it,
 `--check` exits 1 when it is stale (tests/test_rules.py runs it). The prose that is not about one
 rule (selection, output, fixing, duplicates, caches, speed) is the template below; each rule's
 section comes from its `Rule` entry in the rule modules."""
@@ -18,8 +18,8 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 TEMPLATE = """\
 # Validation rules
 
-<!-- Generated from newsctl/rules/ by `python -m newsctl.rules.docs --write`;
-     edit the rules or the template in newsctl/rules/docs.py, not this file. -->
+<!-- Generated from newsctl/rules/ by `python -m newsctl.render.rules_doc --write`;
+     edit the rules or the template in newsctl/render/rules_doc.py, not this file. -->
 
 `newsctl validate [PATHS...]` checks posts for the defects below. Without PATHS it checks the
 whole archive (every file matching the `posts` globs, by default `_posts/**/*.md` and
@@ -131,7 +131,7 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m newsctl.rules.docs", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m newsctl.render.rules_doc", description=__doc__)
     parser.add_argument("--write", action="store_true", help="rewrite the file")
     parser.add_argument("--check", action="store_true", help="exit 1 when the file is not what --write writes")
     parser.add_argument("--docs", type=Path, default=DOCS, help="the file (default: the repository's docs/rules.md)")
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         current = args.docs.read_text(encoding="utf-8") if args.docs.is_file() else ""
         if current != text:
-            sys.stderr.write(f"{args.docs} is stale: run `python -m newsctl.rules.docs --write`\n")
+            sys.stderr.write(f"{args.docs} is stale: run `python -m newsctl.render.rules_doc --write`\n")
             return 1
         return 0
     sys.stdout.write(text)
