@@ -42,7 +42,7 @@ def run_show(settings: Settings, post: str, *, highlight: str | None = None, raw
         write_bytes(read_file(path))
         return EXIT_OK
     if highlight is not None:
-        from newsctl.search import parse_query
+        from newsctl.engine.querylang import parse_query
 
         parse_query(highlight)  # a bad query is a usage error, before anything is printed
     article = read_post(path)
@@ -65,7 +65,7 @@ def resolve_post(settings: Settings, argument: str) -> Path:
             return candidate
         if candidate.is_dir():
             raise NewsctlError(f"{argument} is a folder, not a post")
-    from newsctl.query import find_post_path
+    from newsctl.engine.reader import find_post_path
 
     found = find_post_path(settings, argument) if looks_like_id(argument) else None
     if found is None:
@@ -165,7 +165,7 @@ def metadata_fields(article: Post, settings: Settings, extracted: Extracted) -> 
 
 
 def mark_matches(text: Text, query: str) -> None:
-    from newsctl.search import highlight_spans
+    from newsctl.engine.searcher import highlight_spans
 
     for start, end in highlight_spans(text.plain, query):
         text.stylize(HIGHLIGHT, start, end)

@@ -18,7 +18,7 @@ from newsctl.errors import EXIT_OK
 from newsctl.stats import ArchiveStats, by_count, collect_stats, stats_dict
 
 if TYPE_CHECKING:
-    from newsctl.index import IndexStatus
+    from newsctl.engine.status import IndexStatus
 
 TOP_ROWS = 20  # categories and tags beyond this are summed up in one row (JSON has them all)
 BAR_WIDTH = 40
