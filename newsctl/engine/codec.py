@@ -35,7 +35,7 @@ from newsctl.errors import NewsctlError
 # ---- analyzers: newsctl.analysis token streams as Whoosh tokens ------------------------------------
 
 
-class _ListAnalyzer(Tokenizer):  # type: ignore[misc]
+class _ListAnalyzer(Tokenizer):
     """A Whoosh analyzer over a function giving (term, startchar, endchar) tokens of a text."""
 
     def tokens(self, text: str, mode: str) -> list[tuple[str, int, int]]:
@@ -91,14 +91,14 @@ class NgramAnalyzer(_ListAnalyzer):
 # ---- field types -----------------------------------------------------------------------------------
 
 
-class WordsField(fields.FieldType):  # type: ignore[misc]
+class WordsField(fields.FieldType):
     """jieba words: frequencies only, for BM25F (newsctl's builder adds analysis.word_tokens lists)."""
 
     def __init__(self) -> None:
         super().__init__(formats.Frequency(), analyzer=WordsAnalyzer(), scorable=True, stored=False)
 
 
-class NgramField(fields.FieldType):  # type: ignore[misc]
+class NgramField(fields.FieldType):
     """Bigrams with positions, for exact substring matching; a token's position is its list index.
 
     Parses its own query strings (Whoosh's extension point for that), as `newsctl search` matches a
@@ -127,7 +127,7 @@ class NgramField(fields.FieldType):  # type: ignore[misc]
         return query.Sequence([*(query.Term(fieldname, t) for t in terms[:-1]), last], boost=boost)
 
 
-class ValuesField(fields.FieldType):  # type: ignore[misc]
+class ValuesField(fields.FieldType):
     """Exact, normalised values (categories, tags, stock codes, media): existence only. A query
     string is one value (`tags:科技`), compared normalised as `newsctl search` does."""
 
@@ -155,7 +155,7 @@ class ForeignWriteRefused(NewsctlError):
 _newsctl_commit = False  # set while newsctl itself writes a TOC
 
 
-class NewsctlSchema(fields.Schema):  # type: ignore[misc]
+class NewsctlSchema(fields.Schema):
     """Whoosh calls clean() as it starts writing a TOC: refuse there, before any file is written,
     unless newsctl is the writer. The index stays as it was; `writer.cancel()` frees the lock."""
 
@@ -201,18 +201,23 @@ def build_schema() -> Any:
 # ---- reading newsctl's term dictionary through Whoosh's interfaces ---------------------------------
 
 
-class CompactTermInfo(TermInfo):  # type: ignore[misc]
+class CompactTermInfo(TermInfo):
+    """A term's statistics; the first and last document numbers let Whoosh's MultiReader combine
+    the infos of several segments (term_info, iter_prefix, most_frequent_terms)."""
+
     def __init__(self, data: bytes) -> None:
         _, count, total, _ = postings_header(data)
-        super().__init__(weight=float(total), df=count, minlength=1, maxlength=0, maxweight=float(total))
+        ids = Postings(data).ids
+        super().__init__(weight=float(total), df=count, minlength=1, maxlength=0, maxweight=float(total),
+                         minid=ids[0], maxid=ids[-1])
         self.data = data
 
 
-class MissingTerm(TermNotFound, KeyError):  # type: ignore[misc]
+class MissingTerm(TermNotFound, KeyError):
     """Whoosh's readers catch KeyError for an absent term in some places, TermNotFound in others."""
 
 
-class ArrayMatcher(ListMatcher):  # type: ignore[misc]
+class ArrayMatcher(ListMatcher):
     """A Postings list as a Whoosh matcher (skip_to is a binary search)."""
 
     def __init__(self, postings: Postings, format_: Any, scorer: Any, term: Any, terminfo: Any,
@@ -245,7 +250,7 @@ class ArrayMatcher(ListMatcher):  # type: ignore[misc]
         return ArrayMatcher(self.postings, self._format, self._scorer, self._term, self._terminfo, self._i)
 
 
-class CompactTermsReader(TermsReader):  # type: ignore[misc]
+class CompactTermsReader(TermsReader):
     """Whoosh's terms-reader interface over a TermDict (so plain Whoosh can search the index)."""
 
     def __init__(self, data: Any) -> None:
@@ -301,7 +306,7 @@ class CompactTermsReader(TermsReader):  # type: ignore[misc]
         pass
 
 
-class CompactCodec(W3Codec):  # type: ignore[misc]
+class CompactCodec(W3Codec):
     """Whoosh 3 per-document files (stored fields, length columns) with newsctl's term dictionary."""
 
     def terms_reader(self, storage: Any, segment: Any) -> CompactTermsReader:

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from newsctl.config import Settings
 from newsctl.engine.postings import Postings, TermDict, map_file
 from newsctl.errors import NewsctlError
-from newsctl.fsutil import atomic_write
 
 if TYPE_CHECKING:
     from newsctl.engine.document import IndexedDocument
@@ -234,6 +233,8 @@ def read_manifest(index_dir: Path, generation: int) -> Manifest | None:
 
 
 def write_generation(index_dir: Path, state: State, manifest: Manifest) -> None:
+    from newsctl.fsutil import atomic_write  # a writer's import: not on a search's path
+
     atomic_write(_manifest_file(index_dir, state.generation), manifest.to_bytes())
     atomic_write(_state_file(index_dir, state.generation),
                  json.dumps(state.__dict__, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
