@@ -302,12 +302,15 @@ def search_command(
     update: Annotated[bool, typer.Option("--update", help="Update the index first.")] = False,
 ) -> None:
     """Search the archive. Exit 0 with results, 1 with none, 2 for a query that cannot be parsed."""
+    from typing import cast
+
     from newsctl.commands import search as command
     from newsctl.render.results import print_search
 
     options = command.SearchOptions(query=" ".join(query), categories=category or [], tags=tag or [],
-                                    stocks=stock or [], since=since, until=until, sort=sort.value, limit=limit,
-                                    offset=offset, output=pick_format(output, "table", "plain"),  # type: ignore[arg-type]
+                                    stocks=stock or [], since=since, until=until,
+                                    sort=cast(command.SortOrder, sort.value), limit=limit, offset=offset,
+                                    output=cast(command.SearchFormat, pick_format(output, "table", "plain")),
                                     absolute=absolute, update=update)
     result = command.run(STATE.settings(), options)
     print_search(result)

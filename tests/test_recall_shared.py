@@ -16,9 +16,9 @@ from conftest import Cli
 
 from newsctl.analysis import normalize
 from newsctl.config import iter_post_paths, load_settings
-from newsctl.post import read_post
-from newsctl.engine.reader import Filters, SearchIndex
 from newsctl.engine.querylang import parse_query
+from newsctl.engine.reader import Filters, SearchIndex
+from newsctl.post import read_post
 from newsctl.text import extract
 
 QUERIES = 300

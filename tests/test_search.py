@@ -276,8 +276,8 @@ def test_highlight_spans_apply_to_the_original_text() -> None:
 
 
 def test_parse_query_errors_are_usage_errors() -> None:
-    from newsctl.errors import UsageError
     from newsctl.engine.querylang import QueryError, parse_query
+    from newsctl.errors import UsageError
 
     assert issubclass(QueryError, UsageError)
     with pytest.raises(QueryError, match="column 4"):

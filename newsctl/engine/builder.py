@@ -50,7 +50,7 @@ class SegmentBuilder:
             if fieldobj.column_type is not None and value is not None:
                 perdoc.add_column_value(name, fieldobj.column_type, fieldobj.to_column_value(value))
         perdoc.finish_doc()
-        self.side.add(doc)
+        self.side.add(doc.path, doc.date, len(doc.title_words), len(doc.body_words), doc.record())
         self.docnum += 1
 
     def _index(self, name: str, fieldobj: Any, value: Any) -> int:

@@ -15,14 +15,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from itertools import accumulate
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from newsctl.config import Settings
 from newsctl.engine.postings import Postings, TermDict, map_file
 from newsctl.errors import NewsctlError
-
-if TYPE_CHECKING:
-    from newsctl.engine.document import IndexedDocument
 
 INDEX_NAME = "MAIN"
 # Bump whenever the schema, the file formats, the token streams (analysis.py) or the stored
@@ -54,12 +51,13 @@ class SideWriter:
         self.record_ends = array("I")
         self.records = bytearray()
 
-    def add(self, doc: IndexedDocument) -> None:
-        self.dates.append(doc.date)
-        self.title_lengths.append(len(doc.title_words))
-        self.body_lengths.append(len(doc.body_words))
-        self.paths.append(doc.path)
-        self.records += json.dumps(doc.record(), ensure_ascii=False, separators=(",", ":")).encode()
+    def add(self, path: str, date: int, title_length: int, body_length: int, record: dict[str, Any]) -> None:
+        """One document: its path, date (epoch seconds), field lengths and display record."""
+        self.dates.append(date)
+        self.title_lengths.append(title_length)
+        self.body_lengths.append(body_length)
+        self.paths.append(path)
+        self.records += json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
         self.record_ends.append(len(self.records))
 
     def write(self, path: Path) -> None:
