@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from newsctl.analysis import normalize, query_ngrams
+from newsctl.analysis import Token, ngram_tokens, normalize, query_ngrams, word_tokens
 from newsctl.engine.postings import Postings, TermDict, map_file, postings_header
 from newsctl.engine.whooshlib import (
     ListMatcher,
@@ -23,9 +23,9 @@ from newsctl.engine.whooshlib import (
     TermInfo,
     TermNotFound,
     TermsReader,
-    Token,
     Tokenizer,
     W3Codec,
+    WhooshToken,
     fields,
     formats,
     query,
@@ -36,15 +36,15 @@ from newsctl.errors import NewsctlError
 
 
 class _ListAnalyzer(Tokenizer):
-    """A Whoosh analyzer over a function giving (term, startchar, endchar) tokens of a text."""
+    """A Whoosh analyzer over newsctl.analysis tokens (term, startchar, endchar) of a text."""
 
-    def tokens(self, text: str, mode: str) -> list[tuple[str, int, int]]:
+    def tokens(self, text: str, mode: str) -> list[Token]:
         raise NotImplementedError
 
     def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
                  removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
                  mode: str = "", **kwargs: Any) -> Iterator[Any]:
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        token = WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
         for pos, (term, start, end) in enumerate(self.tokens(value, mode)):
             token.text, token.boost, token.stopped = term, 1.0, False
             if keeporiginal:
@@ -61,9 +61,7 @@ class WordsAnalyzer(_ListAnalyzer):
     the word fields rank, the n-gram fields decide what matches, so a word field never matches a
     post that the string does not occur in."""
 
-    def tokens(self, text: str, mode: str) -> list[tuple[str, int, int]]:
-        from newsctl.analysis import word_tokens
-
+    def tokens(self, text: str, mode: str) -> list[Token]:
         if mode == "query":
             norm = normalize(text).strip()
             return [(norm, 0, len(norm))] if norm else []
@@ -74,9 +72,7 @@ class NgramAnalyzer(_ListAnalyzer):
     """Overlapping bigrams of the normalised text (analysis.ngram_tokens); a query string gives the
     terms whose consecutive occurrence is the string (analysis.query_ngrams)."""
 
-    def tokens(self, text: str, mode: str) -> list[tuple[str, int, int]]:
-        from newsctl.analysis import ngram_tokens
-
+    def tokens(self, text: str, mode: str) -> list[Token]:
         norm = normalize(text)
         if mode != "query":
             return ngram_tokens(norm)

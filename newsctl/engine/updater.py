@@ -1,9 +1,6 @@
 """Updating the full-text index: a Whoosh index with a compact codec, incremental parallel updates.
 
-The package (newsctl.engine): scan (stat the posts), plan (what changed), document (read one
-post), builder and workers (new segments), codec (the Whoosh classes) and whooshlib (the one
-Whoosh import: the writer's side only), lock, store (the file formats shared with the reader),
-reader (queries without Whoosh), querylang (the query language), searcher (filters, snippets).
+Whoosh is imported only once there is work (an unchanged archive is recognised without it).
 Layout of `<root>/.newsctl/index` (0700):
 
 - Whoosh's files: `_MAIN_<gen>.toc` (written under a temporary name and renamed, so a commit
@@ -112,7 +109,6 @@ def _make_private_dir(index_dir: Path) -> None:
     if not index_dir.parent.exists():
         index_dir.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     index_dir.mkdir(mode=0o700, exist_ok=True)
-
 
 
 def _update_locked(settings: Settings, options: IndexOptions, index_dir: Path, lock: Any) -> Summary:

@@ -37,7 +37,8 @@ def _stand_ins_for_whoosh_imports() -> Iterator[None]:
 
 with _stand_ins_for_whoosh_imports():
     from whoosh import fields, formats, query
-    from whoosh.analysis import Token, Tokenizer
+    from whoosh.analysis import Token as WhooshToken
+    from whoosh.analysis import Tokenizer
     from whoosh.codec.base import TermsReader
     from whoosh.codec.whoosh3 import W3Codec
     from whoosh.filedb.filestore import FileStorage
@@ -45,5 +46,5 @@ with _stand_ins_for_whoosh_imports():
     from whoosh.matching import ListMatcher, ReadTooFar
     from whoosh.reading import TermInfo, TermNotFound
 
-__all__ = ["TOC", "FileStorage", "ListMatcher", "ReadTooFar", "TermInfo", "TermNotFound", "TermsReader", "Token",
-           "Tokenizer", "W3Codec", "clean_files", "fields", "formats", "query"]
+__all__ = ["TOC", "FileStorage", "ListMatcher", "ReadTooFar", "TermInfo", "TermNotFound", "TermsReader", "Tokenizer",
+           "W3Codec", "WhooshToken", "clean_files", "fields", "formats", "query"]
