@@ -141,13 +141,15 @@ with ix.searcher() as searcher:
                       "sequence": paths(field.parse_query("body_ngrams", "数字 经")),
                       "sequence_type": type(field.parse_query("body_ngrams", "数字 经")).__name__,
                       "prefix_type": type(field.parse_query("body_ngrams", "马")).__name__,
-                      "value": paths(ix.schema["tags"].parse_query("tags", "雪豹"))}))
+                      "value": paths(ix.schema["tags"].parse_query("tags", "雪豹")),
+                      "quoted_value": list(ix.schema["tags"].process_text("ＡＩ 雪豹"))}))
 """
     answer = whoosh_alone(code, two_segments / INDEX)
     assert answer["phrase"] == sorted([MARX, "_posts/2022-06-11-baixun.md"])
     assert answer["sequence_type"] == "Sequence" and answer["prefix_type"] == "Prefix"
     assert "_posts/2022-06-10-xuebao.md" in answer["sequence"]
     assert answer["value"] == ["_posts/2022-06-10-xuebao.md"]
+    assert answer["quoted_value"] == ["ai 雪豹"]  # what the phrase plugin asks of a field without analyzer
 
 
 def test_the_analyzers_give_newsctls_token_streams() -> None:

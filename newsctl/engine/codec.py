@@ -140,6 +140,10 @@ class ValuesField(fields.FieldType):
     def parse_query(self, fieldname: str, qstring: str, boost: float = 1.0) -> Any:
         return query.Term(fieldname, normalize(qstring), boost=boost)
 
+    def process_text(self, qstring: str, mode: str = "", **kwargs: Any) -> Iterator[str]:
+        """The value, normalised: what Whoosh's phrase plugin asks of a field without analyzer."""
+        yield normalize(qstring)
+
 
 # ---- the schema: a commit by another Whoosh writer is refused -------------------------------------
 
