@@ -268,10 +268,15 @@ def index_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ) -> None:
     """Create or update the full-text index (only new, changed and deleted posts)."""
-    from newsctl.index import IndexOptions, run_index
+    from newsctl.commands import index as command
+    from newsctl.engine.updater import IndexOptions
+    from newsctl.render.progress import index_progress, print_index_summary
 
-    raise typer.Exit(run_index(STATE.settings(), IndexOptions(rebuild=rebuild, jobs=jobs, wait=wait,
-                                                              quiet=quiet)))
+    options = IndexOptions(rebuild=rebuild, jobs=jobs, wait=wait, progress=index_progress(quiet))
+    summary = command.run(STATE.settings(), options)
+    if not quiet:
+        print_index_summary(summary)
+    raise typer.Exit(0)
 
 
 class SearchFormat(str, Enum):
@@ -306,13 +311,19 @@ def search_command(
     update: Annotated[bool, typer.Option("--update", help="Update the index first.")] = False,
 ) -> None:
     """Search the archive. Exit 0 with results, 1 with none, 2 for a query that cannot be parsed."""
-    from newsctl.search import SearchOptions, run_search
+    from typing import cast
 
-    options = SearchOptions(query=" ".join(query), categories=category or [], tags=tag or [],
-                            stocks=stock or [], since=since, until=until, sort=sort.value, limit=limit,
-                            offset=offset, output=pick_format(output, "table", "plain"), absolute=absolute,
-                            update=update)
-    raise typer.Exit(run_search(STATE.settings(), options))
+    from newsctl.commands import search as command
+    from newsctl.render.results import print_search
+
+    options = command.SearchOptions(query=" ".join(query), categories=category or [], tags=tag or [],
+                                    stocks=stock or [], since=since, until=until,
+                                    sort=cast(command.SortOrder, sort.value), limit=limit, offset=offset,
+                                    output=cast(command.SearchFormat, pick_format(output, "table", "plain")),
+                                    absolute=absolute, update=update)
+    result = command.run(STATE.settings(), options)
+    print_search(result)
+    raise typer.Exit(result.exit_code)
 
 
 @app.command("show")

@@ -40,7 +40,7 @@ from newsctl.discovery import iter_post_paths
 from newsctl.post import Post, read_post, unusable_reason
 
 if TYPE_CHECKING:
-    from newsctl.index import IndexStatus
+    from newsctl.engine.status import IndexStatus
 
 SCHEMA_VERSION = 1
 PARALLEL_THRESHOLD = 2000  # below this, starting processes costs more than it saves
@@ -75,7 +75,7 @@ class ArchiveStats:
 
 def collect_stats(settings: Settings, jobs: int = 0, progress: Progress | None = None) -> ArchiveStats:
     """Count every post of the archive and read the index's state (`jobs` 0: one process per core)."""
-    from newsctl.index import index_status  # Whoosh only once the posts are counted
+    from newsctl.engine.status import index_status
 
     tally = tally_paths([str(path) for path in iter_post_paths(settings)], settings.timezone, jobs, progress)
     return ArchiveStats(tally=tally, index=index_status(settings))

@@ -40,7 +40,7 @@ def run(settings: Settings, post: str, *, highlight: str | None = None, raw: boo
         result.raw = read_file(path)
         return result
     if highlight is not None:
-        from newsctl.search import parse_query
+        from newsctl.engine.querylang import parse_query
 
         parse_query(highlight)  # a bad query is a usage error, before anything is printed
     result.post = read_post(path)
@@ -57,7 +57,7 @@ def resolve_post(settings: Settings, argument: str) -> Path:
             return candidate
         if candidate.is_dir():
             raise NewsctlError(f"{argument} is a folder, not a post")
-    from newsctl.query import find_post_path
+    from newsctl.engine.reader import find_post_path
 
     found = find_post_path(settings, argument) if looks_like_id(argument) else None
     if found is None:

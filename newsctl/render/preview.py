@@ -120,7 +120,7 @@ def metadata_fields(article: Post, settings: Settings, extracted: Extracted) -> 
 
 
 def mark_matches(text: Text, query: str) -> None:
-    from newsctl.search import highlight_spans
+    from newsctl.engine.searcher import highlight_spans
 
     for start, end in highlight_spans(text.plain, query):
         text.stylize(HIGHLIGHT, start, end)

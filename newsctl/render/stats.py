@@ -21,7 +21,7 @@ from newsctl.render import InfoFormat
 from newsctl.stats import ArchiveStats, Progress, by_count, stats_dict
 
 if TYPE_CHECKING:
-    from newsctl.index import IndexStatus
+    from newsctl.engine.status import IndexStatus
 
 TOP_ROWS = 20  # categories and tags beyond this are summed up in one row (JSON has them all)
 BAR_WIDTH = 40
