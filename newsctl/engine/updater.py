@@ -158,9 +158,9 @@ def _update_locked(settings: Settings, options: IndexOptions, index_dir: Path, l
 def _load_writer() -> None:
     """Import what reading posts into a segment needs (~0.4 s: Whoosh, jieba's dictionary, YAML)."""
     from newsctl import post, text  # noqa: F401
-    from newsctl.rules import registry  # noqa: F401  (the lazy package alone loads nothing)
     from newsctl.analysis import load_tokenizer
     from newsctl.engine import workers  # noqa: F401  (Whoosh, the codec)
+    from newsctl.rules import registry  # noqa: F401  (the lazy package alone loads nothing)
 
     load_tokenizer()
 
