@@ -279,7 +279,7 @@ def index_command(
     raise typer.Exit(0)
 
 
-class SearchFormat(str, Enum):
+class SearchFormatChoice(str, Enum):
     table = "table"
     plain = "plain"
     json = "json"
@@ -287,7 +287,7 @@ class SearchFormat(str, Enum):
     paths = "paths"
 
 
-class SortOrder(str, Enum):
+class SortOrderChoice(str, Enum):
     relevance = "relevance"
     date = "date"
     newest = "-date"
@@ -302,10 +302,11 @@ def search_command(
     stock: Annotated[list[str] | None, typer.Option("--stock", help="Only posts naming this stock code.")] = None,
     since: Annotated[str | None, typer.Option("--since", help="From this date (2022-06-01, 7d, 2w).")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Up to this date (inclusive).")] = None,
-    sort: Annotated[SortOrder, typer.Option("--sort", help="relevance, date or -date.")] = SortOrder.relevance,
+    sort: Annotated[SortOrderChoice, typer.Option("--sort", help="relevance, date or -date.")] = (
+        SortOrderChoice.relevance),
     limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Results to show (0: all).")] = 20,
     offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many results.")] = 0,
-    output: Annotated[SearchFormat | None, typer.Option(
+    output: Annotated[SearchFormatChoice | None, typer.Option(
         "--format", help="table (terminal default), plain (piped default), json, jsonl or paths.")] = None,
     absolute: Annotated[bool, typer.Option("--absolute", help="Absolute paths in the output.")] = False,
     update: Annotated[bool, typer.Option("--update", help="Update the index first.")] = False,

@@ -26,10 +26,8 @@ The JSON form (`newsctl stats --format json`) is a stable schema, version 1:
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -83,15 +81,12 @@ def collect_stats(settings: Settings, jobs: int = 0, progress: Progress | None =
 
 def tally_paths(paths: Sequence[str], timezone: str, jobs: int = 0, progress: Progress | None = None) -> Tally:
     """The tally of these posts, in worker processes from PARALLEL_THRESHOLD posts on."""
-    workers = jobs or os.cpu_count() or 1
-    chunks = [paths[start : start + CHUNK_SIZE] for start in range(0, len(paths), CHUNK_SIZE)]
+    from newsctl.parallel import map_chunks
+
     total = Tally()
-    if len(paths) < PARALLEL_THRESHOLD or workers == 1:
-        parts: Iterable[Tally] = (tally_chunk(chunk, timezone) for chunk in chunks)
-        add_parts(total, parts, len(paths), progress)
-        return total
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
-        add_parts(total, pool.map(tally_chunk, chunks, [timezone] * len(chunks)), len(paths), progress)
+    parts = map_chunks(tally_chunk, paths, timezone, chunk_size=CHUNK_SIZE, threshold=PARALLEL_THRESHOLD,
+                       workers=jobs)
+    add_parts(total, parts, len(paths), progress)
     return total
 
 

@@ -206,19 +206,11 @@ def _local_day(moment: float, ctx: CheckContext) -> str:
 def check_files(paths: list[str], ctx: CheckContext, notes: list[str]) -> list[FileResult]:
     """Findings and facts of each file; worker processes for large archives, in input order.
     Why the workers were given up, if they were, goes to `notes`."""
-    workers = os.cpu_count() or 1
-    if len(paths) <= PARALLEL_THRESHOLD or workers < 2:
-        return check_chunk(paths, ctx)
-    from concurrent.futures import ProcessPoolExecutor  # local: ~30 ms to import, for big runs only
-    from concurrent.futures.process import BrokenProcessPool
+    from newsctl.parallel import map_chunks
 
-    chunks = [paths[i:i + FILES_PER_TASK] for i in range(0, len(paths), FILES_PER_TASK)]
-    try:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            return [result for chunk in pool.map(check_chunk, chunks, [ctx] * len(chunks)) for result in chunk]
-    except (OSError, NotImplementedError, BrokenProcessPool) as exc:  # no semaphores, or a worker was killed
-        notes.append(f"worker processes failed ({exc or type(exc).__name__}); checking in one process")
-        return check_chunk(paths, ctx)
+    chunks = map_chunks(check_chunk, paths, ctx, chunk_size=FILES_PER_TASK, threshold=PARALLEL_THRESHOLD + 1,
+                        notes=notes)
+    return [result for chunk in chunks for result in chunk]
 
 
 def check_chunk(paths: list[str], ctx: CheckContext) -> list[FileResult]:
