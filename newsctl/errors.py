@@ -6,6 +6,8 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1  # validation errors, no search results, busy index
 EXIT_USAGE = 2  # bad arguments, bad configuration, unparsable query
 EXIT_INTERNAL = 3  # a bug in newsctl; reported in one line (NEWSCTL_DEBUG=1 shows the traceback)
+EXIT_NO_INDEX = 4  # no index, or an index that is damaged or unusable (`newsctl index` repairs it)
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 
 class NewsctlError(Exception):
@@ -22,3 +24,9 @@ class UsageError(NewsctlError):
 
 class ConfigError(UsageError):
     """A settings file is unreadable or holds a bad value."""
+
+
+class IndexUnusable(NewsctlError):
+    """No index to search, or one that cannot be trusted: `newsctl index` makes a good one."""
+
+    exit_code = EXIT_NO_INDEX

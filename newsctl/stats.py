@@ -20,7 +20,8 @@ The JSON form (`newsctl stats --format json`) is a stable schema, version 1:
                                          # date counts under its file-name date, if any
       "index": {"exists": true, "doc_count": 121, "size_bytes": 123456,
                 "updated_at": "2022-06-01T12:00:00+08:00" | null, "stale": false | null,
-                "reason": "why it is stale or unusable" | null}   # stale/reason null: no index
+                "reason": "why it is stale or unusable" | null,   # stale/reason null: no index
+                "damaged": false}                  # true: `newsctl index` rebuilds it
     }
 """
 
@@ -141,6 +142,7 @@ def index_dict(status: IndexStatus) -> dict[str, Any]:
         "updated_at": status.updated_at.isoformat() if status.updated_at else None,
         "stale": status.stale,
         "reason": status.reason,
+        "damaged": status.damaged,
     }
 
 

@@ -103,7 +103,8 @@ def test_a_file_name_that_is_not_utf8_survives_the_manifest(cli: Cli, make_archi
 
 def test_the_manifest_round_trips_and_refuses_a_truncated_file() -> None:
     manifest = Manifest(["_posts/a.md", "old_post/\udcff.md", ""], array("q", [1, -1, 3]), array("q", [4, -1, 6]),
-                        bytes(range(48)), {"old_post/\udcff.md": "NC100 cannot read file"})
+                        array("q", [7, -1, 9]), array("q", [10, -1, 12]), bytes(range(48)),
+                        {"old_post/\udcff.md": "NC100 cannot read file"})
     data = manifest.to_bytes()
     again = Manifest.from_bytes(data)
     assert again == manifest

@@ -48,6 +48,8 @@ class Analysed:
     rel: str
     size: int
     mtime_ns: int
+    ctime_ns: int
+    inode: int
     digest: str
     doc: IndexedDocument | None = None  # fields for the index, or None when skipped or unchanged
     reason: str | None = None  # why the post was skipped
@@ -60,6 +62,8 @@ class Outcome(NamedTuple):
     rel: str
     size: int
     mtime_ns: int
+    ctime_ns: int
+    inode: int
     digest: str
     reason: str | None
     unchanged: bool
@@ -74,11 +78,11 @@ def analyse_post(root: Path, rel: str, old_digest: str | None = None) -> Analyse
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read forever
-            return Analysed(rel, info.st_size, info.st_mtime_ns, "", reason=f"{UNREADABLE} not a regular file")
+            return Analysed(rel, *_stat_of(info), "", reason=f"{UNREADABLE} not a regular file")
         data = path.read_bytes() if info.st_size <= MAX_POST_BYTES else b""
     except OSError as exc:
-        return Analysed(rel, -1, -1, "", reason=f"{UNREADABLE} cannot read file: {exc.strerror or exc}")
-    result = Analysed(rel, info.st_size, info.st_mtime_ns, content_hash(data))
+        return Analysed(rel, -1, -1, -1, -1, "", reason=f"{UNREADABLE} cannot read file: {exc.strerror or exc}")
+    result = Analysed(rel, *_stat_of(info), content_hash(data))
     if old_digest is not None and old_digest == result.digest:
         result.unchanged = True
         return result
@@ -93,6 +97,11 @@ def analyse_post(root: Path, rel: str, old_digest: str | None = None) -> Analyse
         except Exception as exc:  # a defect in one post must not stop the whole index
             result.reason = f"cannot extract text: {type(exc).__name__}: {exc}"
     return result
+
+
+def _stat_of(info: os.stat_result) -> tuple[int, int, int, int]:
+    """size, mtime, ctime and inode, as the scan records them (engine.scan)."""
+    return info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino & 0x7FFFFFFFFFFFFFFF
 
 
 def _undecodable_name(rel: str) -> bool:

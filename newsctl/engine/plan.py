@@ -43,7 +43,7 @@ def make_plan(scan: Scan, previous: Manifest) -> Plan:
         j = position.get(rel)
         if j is None:
             plan.to_read[rel], plan.scan_at[rel] = None, i
-        elif scan.sizes[i] != previous.sizes[j] or scan.mtimes[i] != previous.mtimes[j]:
+        elif scan.changed(i, previous, j):
             plan.to_read[rel], plan.scan_at[rel], plan.old_at[rel] = previous.digest(j), i, j
     new_middle = set(new[head:len(new) - tail])
     plan.to_delete = [rel for rel in old_middle if rel not in new_middle]
@@ -67,11 +67,10 @@ def _common_prefix(first: list[str], second: list[str]) -> int:
 
 
 def _stat_changes(scan: Scan, previous: Manifest, low: int, high: int, offset: int) -> list[int]:
-    """Places in scan[low:high] whose size or mtime differ from previous[low + offset:high + offset]."""
-    sizes, mtimes, old_sizes, old_mtimes = scan.sizes, scan.mtimes, previous.sizes, previous.mtimes
-    if sizes[low:high] == old_sizes[low + offset:high + offset] and \
-            mtimes[low:high] == old_mtimes[low + offset:high + offset]:
+    """Places in scan[low:high] whose stat (size, mtime, ctime, inode) differs from
+    previous[low + offset:high + offset]."""
+    pairs = ((scan.sizes, previous.sizes), (scan.mtimes, previous.mtimes), (scan.ctimes, previous.ctimes),
+             (scan.inodes, previous.inodes))
+    if all(new[low:high] == old[low + offset:high + offset] for new, old in pairs):
         return []
-    return [i for i in range(low, high) if sizes[i] != old_sizes[i + offset] or mtimes[i] != old_mtimes[i + offset]]
-
-
+    return [i for i in range(low, high) if scan.changed(i, previous, i + offset)]

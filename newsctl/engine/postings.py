@@ -6,6 +6,7 @@ import json
 import mmap
 import os
 import struct
+import zlib
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
@@ -13,6 +14,8 @@ from itertools import accumulate
 from operator import sub
 from pathlib import Path
 from typing import Any
+
+from newsctl.errors import IndexUnusable
 
 # ---- binary formats: posting lists, term dictionary, sidecar ------------------------------------------
 # A posting list is packed arrays (native byte order; an index is not portable, like Whoosh's):
@@ -141,14 +144,30 @@ class Postings:
 
 
 BLOCK_TERMS = 16  # dictionary entries per block: a look-up decodes at most this many
-_DICT_TRAILER = struct.Struct("<QQQQ")  # offsets of: field map, first keys, key ends, block offsets
+# Trailer: magic, offsets of the field map, first keys, key ends, block offsets and block checksums,
+# the CRC-32 of the field map, then the CRC-32 of the trailer's own bytes before it.
+_DICT_MAGIC = b"NCT2"
+_DICT_TRAILER = struct.Struct("<4sQQQQQII")
+
+
+class DamagedFile(IndexUnusable, ValueError):
+    """An index file whose bytes do not match their checksums (or cannot be parsed at all)."""
+
+    def __init__(self, path: object, what: str) -> None:
+        super().__init__(f"the index is damaged: {path}: {what}; run `newsctl index` to repair it")
+        self.path, self.what = path, what
+
+
+def _block_crc(first_key: bytes, block: bytes) -> int:
+    return zlib.crc32(block, zlib.crc32(first_key))
 
 
 class TermDictWriter:
     """Sorted (field number byte + term) -> posting list, in blocks, then the block index.
 
     Whoosh's hash-table term file spends ~24 bytes per entry besides key and value, and most
-    bigrams occur in a single post; this layout spends ~2.
+    bigrams occur in a single post; this layout spends ~2. Every block has a CRC-32 (of its first
+    key and its bytes), checked when a search reads the block (see TermDict).
     """
 
     def __init__(self, handle: Any) -> None:
@@ -157,6 +176,7 @@ class TermDictWriter:
         self.first_keys = bytearray()
         self.key_ends = array("I")
         self.offsets = array("Q")
+        self.crcs = array("I")
         self.count = 0
         self.fieldmap: dict[str, int] = {}
 
@@ -178,19 +198,24 @@ class TermDictWriter:
 
     def _write_pending(self) -> None:
         if self.pending:
-            self.file.write(b"".join(self.pending))
+            block = b"".join(self.pending)
+            start = self.key_ends[-2] if len(self.key_ends) > 1 else 0
+            self.crcs.append(_block_crc(bytes(self.first_keys[start:self.key_ends[-1]]), block))
+            self.file.write(block)
             self.pending = []
 
     def close(self) -> None:
         self._write_pending()
         self.offsets.append(self.file.tell())  # the end of the last block
-        sections = [json.dumps(self.fieldmap).encode(), bytes(self.first_keys), self.key_ends.tobytes(),
-                    self.offsets.tobytes()]
+        fieldmap = json.dumps(self.fieldmap).encode()
+        sections = [fieldmap, bytes(self.first_keys), self.key_ends.tobytes(), self.offsets.tobytes(),
+                    self.crcs.tobytes()]
         starts = []
         for section in sections:
             starts.append(self.file.tell())
             self.file.write(section)
-        self.file.write(_DICT_TRAILER.pack(*starts))
+        head = _DICT_TRAILER.pack(_DICT_MAGIC, *starts, zlib.crc32(fieldmap), 0)[:-4]
+        self.file.write(head + struct.pack("<I", zlib.crc32(head)))
         self.file.close()
 
 
@@ -203,25 +228,59 @@ def map_file(path: Path) -> Any:
 
 
 class TermDict:
-    """Reads a TermDictWriter file: binary search over the blocks' first keys, then one block."""
+    """Reads a TermDictWriter file: binary search over the blocks' first keys, then one block.
 
-    def __init__(self, data: Any) -> None:
-        self.data = data
+    Damage is detected where it is read, never trusted: the trailer and the field map are checked
+    at opening; a look-up checks the CRC of the block it lands in and of the next block, whose
+    first keys then prove (the file being sorted) that the key can only be in that block, even if
+    the keys the binary search compared on its way were damaged. A damaged part raises DamagedFile.
+    """
+
+    def __init__(self, data: Any, name: object = "term dictionary") -> None:
+        self.data, self.name = data, name
         end = len(data) - _DICT_TRAILER.size
-        starts = _DICT_TRAILER.unpack(data[end:])
-        fieldmap, first_keys, key_ends, offsets = (data[s:e] for s, e in zip(starts, (*starts[1:], end), strict=True))
+        if end < 0:
+            raise DamagedFile(name, "too short to be a term dictionary")
+        magic, *starts, fieldmap_crc, trailer_crc = _DICT_TRAILER.unpack(data[end:])
+        if magic != _DICT_MAGIC or zlib.crc32(data[end:len(data) - 4]) != trailer_crc:
+            raise DamagedFile(name, "its trailer is damaged (or it was written by another newsctl)")
+        bounds = (*starts[1:], end)
+        if any(not 0 <= s <= e <= end for s, e in zip(starts, bounds, strict=True)):
+            raise DamagedFile(name, "its trailer points outside the file")
+        fieldmap, first_keys, key_ends, offsets, crcs = (data[s:e] for s, e in zip(starts, bounds, strict=True))
+        if zlib.crc32(fieldmap) != fieldmap_crc:
+            raise DamagedFile(name, "its field map is damaged")
         self.fieldmap: dict[str, int] = json.loads(fieldmap)
         self.first_keys: bytes = first_keys
         self.key_ends = array("I")
         self.key_ends.frombytes(key_ends)
         self.offsets = array("Q")
         self.offsets.frombytes(offsets)
+        self.crcs = array("I")
+        self.crcs.frombytes(crcs)
+        blocks = len(self.key_ends)
+        if len(self.offsets) != blocks + 1 or len(self.crcs) != blocks:
+            raise DamagedFile(name, "its block index is damaged")
+        self._verified: set[int] = set()
 
     def _first_key(self, block: int) -> bytes:
         return self.first_keys[self.key_ends[block - 1] if block else 0:self.key_ends[block]]
 
+    def _block(self, block: int) -> Any:
+        """The bytes of `block`, checked against its CRC (once per block)."""
+        start, end = self.offsets[block], self.offsets[block + 1]
+        if not start <= end <= len(self.data):
+            raise DamagedFile(self.name, f"block {block} lies outside the file")
+        data = self.data[start:end]
+        if block not in self._verified:
+            if _block_crc(self._first_key(block), data) != self.crcs[block]:
+                raise DamagedFile(self.name, f"block {block} does not match its checksum")
+            self._verified.add(block)
+        return data
+
     def _block_for(self, key: bytes) -> int:
-        """The last block whose first key is <= key (-1 when key sorts before every entry)."""
+        """The last block whose first key is <= key (-1 when key sorts before every entry), proven by
+        the checksums of that block and the next one (their first keys bracket `key`)."""
         low, high = 0, len(self.key_ends)
         while low < high:
             middle = (low + high) // 2
@@ -229,10 +288,14 @@ class TermDict:
                 low = middle + 1
             else:
                 high = middle
-        return low - 1
+        found = low - 1
+        for block in (found, found + 1):
+            if 0 <= block < len(self.key_ends) and block not in self._verified:
+                self._block(block)
+        return found
 
     def _entries(self, block: int) -> Iterator[tuple[bytes, bytes]]:
-        data = self.data[self.offsets[block]:self.offsets[block + 1]]
+        data = self._block(block)
         at = 0
         while at < len(data):
             size, at = _read_varint(data, at)
@@ -246,7 +309,7 @@ class TermDict:
         block = self._block_for(key)
         if block < 0:
             return None
-        data = self.data[self.offsets[block]:self.offsets[block + 1]]
+        data = self._block(block)
         at, end = 0, len(data)
         while at < end:
             size, at = (data[at], at + 1) if data[at] < 0x80 else _read_varint(data, at)
@@ -263,6 +326,11 @@ class TermDict:
             for entry_key, value in self._entries(block):
                 if entry_key >= key:
                     yield entry_key, value
+
+    def verify(self) -> None:
+        """Check every block (`index` and `stats` do, for a file whose stat changed)."""
+        for block in range(len(self.key_ends)):
+            self._block(block)
 
     def key(self, fieldname: str, term: str | bytes) -> bytes | None:
         number = self.fieldmap.get(fieldname)

@@ -211,4 +211,14 @@ class _Parser:
 
 def parse_query(query: str) -> QueryNode:
     """The query as index nodes; raises QueryError (a UsageError) that names the column."""
+    _require_text(query)
     return _Parser(query).parse()
+
+
+def _require_text(query: str) -> None:
+    """A command-line argument that is not valid UTF-8 reaches Python as lone surrogates: a usage
+    error that says so, not a look-up that fails deep in the index."""
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise QueryError(f"the query is not valid UTF-8 (byte {exc.start + 1} of the query)") from None

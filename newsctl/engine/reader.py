@@ -22,7 +22,7 @@ from typing import Any, Literal
 from newsctl.analysis import normalize, query_ngrams
 from newsctl.config import Settings
 from newsctl.discovery import iter_post_paths
-from newsctl.engine.postings import SINGLE, Postings
+from newsctl.engine.postings import SINGLE, DamagedFile, Postings
 from newsctl.engine.store import (
     VALUE_FIELDS,
     IndexMissing,
@@ -134,12 +134,15 @@ class Hits:
 
 @contextmanager
 def _damage_as_missing(index_dir: Path) -> Iterator[None]:
-    """Unreadable index files (a disk error, junk written over them) become one clear message."""
+    """Unreadable index files (a disk error, junk written over them) become one clear message (exit 4);
+    a file that fails its checksums says which (DamagedFile)."""
     try:
         yield
+    except DamagedFile:
+        raise
     except (OSError, ValueError, IndexError, KeyError, TypeError, struct.error) as exc:
-        raise IndexMissing(f"the index in {index_dir} cannot be read (damaged, or written by another "
-                           "newsctl): run `newsctl index --rebuild`") from exc
+        raise IndexMissing(f"the index in {index_dir} is damaged ({type(exc).__name__}: {exc}): "
+                           "run `newsctl index` to repair it") from exc
 
 
 class SearchIndex:
@@ -166,7 +169,8 @@ class SearchIndex:
             if state is not None:
                 return state
             time.sleep(0.05)
-        raise IndexMissing(f"the index in {index_dir} has no state file: run `newsctl index --rebuild`")
+        raise IndexMissing(f"the index in {index_dir} is damaged (it has no state file): "
+                           "run `newsctl index` to repair it")
 
     def __enter__(self) -> SearchIndex:
         return self
@@ -407,9 +411,12 @@ def find_post_path(settings: Settings, post_id: str) -> Path | None:
         index = SearchIndex(settings)
     except NewsctlError:
         index = None
-    if index is not None:
-        found = sorted(segment.side.path(docnum) for segment in index.segments
-                       for docnum in _ids_of(segment, post_id) if docnum not in segment.deleted)
+    if index is not None and post_id.encode("utf-8", "surrogatepass").decode("utf-8", "ignore") == post_id:
+        try:
+            found = sorted(segment.side.path(docnum) for segment in index.segments
+                           for docnum in _ids_of(segment, post_id) if docnum not in segment.deleted)
+        except NewsctlError:  # a damaged index: the file names still tell
+            found = []
         for rel in found:
             if (settings.root / rel).is_file():
                 return settings.root / rel

@@ -1,9 +1,10 @@
-"""Scanning the archive for `newsctl index`: every post's size and mtime (stat only, no read),
-and the mtimes of the folders that hold posts."""
+"""Scanning the archive for `newsctl index`: every post's size, mtime, ctime and inode (stat only,
+no read), and the mtimes of the folders that hold posts (taken before they are listed)."""
 
 from __future__ import annotations
 
 import os
+import time
 from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -17,40 +18,72 @@ from newsctl.engine.store import Manifest, folder_mtimes
 STAT_SPLIT_MIN = 20_000  # posts from which two processes share the stat calls
 
 
+RACY_NS = 50_000_000  # a folder changed this recently may change again within its timestamp's tick
+TICK_SECONDS = 0.02  # longer than the kernel's coarse timestamp tick (1-10 ms)
+
+
 @dataclass
 class Scan:
     paths: list[str]  # relative to the root, in listing order
     sizes: array  # "q", -1 when the file cannot be stat()ed (a broken symlink: read once, skipped)
     mtimes: array
-    dirs: dict[str, int]  # every folder that holds posts or may receive them -> mtime_ns
+    ctimes: array
+    inodes: array
+    dirs: dict[str, int]  # every folder that holds posts or may receive them -> mtime_ns before listing
 
     def same_files(self, manifest: Manifest) -> bool:
-        return self.paths == manifest.paths and self.sizes == manifest.sizes and self.mtimes == manifest.mtimes
+        return (self.paths == manifest.paths and self.sizes == manifest.sizes and self.mtimes == manifest.mtimes
+                and self.ctimes == manifest.ctimes and self.inodes == manifest.inodes)
+
+    def changed(self, i: int, previous: Manifest, j: int) -> bool:
+        """Whether post i of the scan differs, by its stat, from post j of the previous manifest."""
+        return (self.sizes[i] != previous.sizes[j] or self.mtimes[i] != previous.mtimes[j]
+                or self.ctimes[i] != previous.ctimes[j] or self.inodes[i] != previous.inodes[j])
 
     @cached_property
     def positions(self) -> dict[str, int]:
         return dict(zip(self.paths, range(len(self.paths)), strict=True))
 
 
-def scan_archive(settings: Settings, split: bool = True, while_waiting: Callable[[], None] | None = None) -> Scan:
-    """Every post's size and mtime and the mtimes of the folders that hold posts or may receive them.
+Stats = tuple[array, array, array, array]  # sizes, mtimes, ctimes, inodes
+
+
+def scan_archive(settings: Settings, split: bool = True, while_waiting: Callable[[], None] | None = None,
+                 known_dirs: Iterable[str] = ()) -> Scan:
+    """Every post's size, mtime, ctime and inode, and the mtimes of the folders that hold posts or may
+    receive them.
 
     Every post is stat()ed, so that an edit written in place (which leaves its folder's mtime alone)
     is found too. The stat calls are the cost of a no-change update (100k posts: ~0.45 s of system
     calls on the benchmark machine). With `split`, a forked child makes half of them (on a large
     archive), or, given `while_waiting` (loading what reading posts needs, when posts will be read),
     four fifths of them while this process runs it.
+
+    The folders' mtimes (`known_dirs`: those of the last run) are taken BEFORE they are listed, so a
+    post added while `index` runs moves its folder past the recorded mark and the index reads as
+    stale until the next run. A folder first seen in the listing, or changed within its timestamp's
+    tick, is marked, then listed again.
     """
-    listing = archive_names(settings, trust_md_names=True)
-    forking = split and hasattr(os, "fork")
-    if forking and while_waiting:  # loading takes ~0.25 s, 100k stat calls ~0.45 s: finish together
-        sizes, mtimes = _stat_split(listing, 0.8, while_waiting)
-    elif forking and sum(len(names) for _, names in listing) >= STAT_SPLIT_MIN:
-        sizes, mtimes = _stat_split(listing, 0.5)
-    else:
-        sizes, mtimes = _stat_names(listing)
-    root = str(settings.root)
-    cut = len(root) + 1
+    root = settings.root
+    marks = folder_mtimes(root, {*known_dirs, *(literal_prefix(pattern) for pattern in settings.posts)})
+    marked_at = time.time_ns()
+    listed: dict[str, list[str]] = {}
+
+    def listdir(folder: str) -> list[str]:
+        names = listed[folder] = os.listdir(folder)
+        return names
+
+    listing = archive_names(settings, trust_md_names=True, listdir=listdir)
+    cut = len(str(root)) + 1
+    again = {folder for folder in listed if folder[cut:] not in marks}
+    marks.update(folder_mtimes(root, (folder[cut:] for folder in again)))
+    again |= {f"{root}/{rel}" if rel else str(root) for rel, mark in marks.items() if mark > marked_at - RACY_NS}
+    if again:
+        time.sleep(TICK_SECONDS)  # later changes get a later timestamp than the marks
+        listing = archive_names(settings, trust_md_names=True,
+                                listdir=lambda folder: os.listdir(folder) if folder in again or folder not in listed
+                                else listed[folder])
+    stats = _stat(listing, split, while_waiting)
     paths: list[str] = []
     folders: set[str] = {literal_prefix(pattern) for pattern in settings.posts}
     for folder, names in listing:
@@ -59,12 +92,24 @@ def scan_archive(settings: Settings, split: bool = True, while_waiting: Callable
         while rel_dir and rel_dir not in folders:
             folders.add(rel_dir)
             rel_dir = rel_dir.rpartition("/")[0]
-    return Scan(paths, sizes, mtimes, folder_mtimes(settings.root, folders))
+    missing = [folder for folder in folders if folder not in marks]
+    marks.update(folder_mtimes(root, missing))
+    return Scan(paths, *stats, {folder: marks[folder] for folder in folders})
 
 
-def _stat_names(listing: Iterable[tuple[str, list[str]]]) -> tuple[array, array]:
-    sizes, mtimes = array("q"), array("q")
-    add_size, add_mtime, stat_of = sizes.append, mtimes.append, os.stat
+def _stat(listing: list[tuple[str, list[str]]], split: bool, while_waiting: Callable[[], None] | None) -> Stats:
+    forking = split and hasattr(os, "fork")
+    if forking and while_waiting:  # loading takes ~0.25 s, 100k stat calls ~0.45 s: finish together
+        return _stat_split(listing, 0.8, while_waiting)
+    if forking and sum(len(names) for _, names in listing) >= STAT_SPLIT_MIN:
+        return _stat_split(listing, 0.5)
+    return _stat_names(listing)
+
+
+def _stat_names(listing: Iterable[tuple[str, list[str]]]) -> Stats:
+    sizes, mtimes, ctimes, inodes = array("q"), array("q"), array("q"), array("q")
+    add_size, add_mtime, add_ctime, add_inode, stat_of = sizes.append, mtimes.append, ctimes.append, \
+        inodes.append, os.stat
     for folder, names in listing:
         for name in names:
             try:
@@ -72,10 +117,14 @@ def _stat_names(listing: Iterable[tuple[str, list[str]]]) -> tuple[array, array]
             except OSError:
                 add_size(-1)
                 add_mtime(-1)
+                add_ctime(-1)
+                add_inode(-1)
             else:
                 add_size(info.st_size)
                 add_mtime(info.st_mtime_ns)
-    return sizes, mtimes
+                add_ctime(info.st_ctime_ns)
+                add_inode(info.st_ino & 0x7FFFFFFFFFFFFFFF)
+    return sizes, mtimes, ctimes, inodes
 
 
 def _split(listing: list[tuple[str, list[str]]],
@@ -96,7 +145,7 @@ def _split(listing: list[tuple[str, list[str]]],
 
 
 def _stat_split(listing: list[tuple[str, list[str]]], child_share: float,
-                meanwhile: Callable[[], None] | None = None) -> tuple[array, array]:
+                meanwhile: Callable[[], None] | None = None) -> Stats:
     """_stat_names with a forked child doing `child_share` of the calls while this process runs
     `meanwhile` and then does the rest (stat is a system call: it scales with cores, where threads
     would contend for the GIL)."""
@@ -105,12 +154,13 @@ def _stat_split(listing: list[tuple[str, list[str]]], child_share: float,
     with in_child(lambda send: send(b"".join(part.tobytes() for part in _stat_names(first)))) as child:
         if meanwhile:
             meanwhile()
-        sizes, mtimes = _stat_names(second)
+        rest = _stat_names(second)
         data = child.receive()
-    if data is None or len(data) != 16 * count or not child.finish():
+    if data is None or len(data) != 32 * count or not child.finish():
         return _stat_names(listing)
-    first_sizes, first_mtimes = array("q"), array("q")
-    first_sizes.frombytes(data[:8 * count])
-    first_mtimes.frombytes(data[8 * count:])
-    return first_sizes + sizes, first_mtimes + mtimes
-
+    parts = []
+    for number, values in enumerate(rest):
+        head = array("q")
+        head.frombytes(data[8 * count * number:8 * count * (number + 1)])
+        parts.append(head + values)
+    return parts[0], parts[1], parts[2], parts[3]

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from newsctl.config import Settings
+from newsctl.engine import integrity
+from newsctl.engine.postings import DamagedFile
 from newsctl.engine.store import latest_generation, read_state, stale_reason, unusable_reason
 
 
@@ -17,7 +19,8 @@ class IndexStatus:
     size_bytes: int = 0
     updated_at: datetime | None = None
     stale: bool | None = None  # None when there is no index to judge
-    reason: str | None = None  # why it is stale or unusable
+    reason: str | None = None  # why it is stale, unusable or damaged
+    damaged: bool = False  # a file of the index is missing or not the bytes newsctl wrote
 
 
 def index_status(settings: Settings) -> IndexStatus:
@@ -26,11 +29,19 @@ def index_status(settings: Settings) -> IndexStatus:
     generation = latest_generation(index_dir)
     if generation < 0:
         return IndexStatus(exists=False)
-    size = sum(entry.stat().st_size for entry in os.scandir(index_dir) if entry.is_file())
-    state = read_state(index_dir, generation)
+    size = sum(entry.stat().st_size for entry in os.scandir(index_dir) if entry.is_file(follow_symlinks=False))
+    try:
+        state = read_state(index_dir, generation)
+    except DamagedFile as exc:
+        return IndexStatus(True, 0, size, None, stale=True, reason=f"damaged: {exc.what}", damaged=True)
     if state is None:
-        return IndexStatus(True, 0, size, None, stale=True, reason="the index has no state file")
+        return IndexStatus(True, 0, size, None, stale=True, reason="damaged: the index has no state file",
+                           damaged=True)
     updated = datetime.fromtimestamp(state.built_at, tz=timezone.utc).astimezone(settings.tz)
+    problem = None if unusable_reason(state) else integrity.damage(index_dir, generation, state)
+    if problem:
+        return IndexStatus(True, state.doc_count, size, updated, stale=True, reason=f"damaged: {problem}",
+                           damaged=True)
     reason = unusable_reason(state) or stale_reason(settings, state)
     return IndexStatus(True, state.doc_count, size, updated, stale=reason is not None, reason=reason)
 

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import struct
+import zlib
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,30 +19,37 @@ from pathlib import Path
 from typing import Any
 
 from newsctl.config import Settings
-from newsctl.engine.postings import Postings, TermDict, map_file
-from newsctl.errors import NewsctlError
+from newsctl.engine.postings import DamagedFile, Postings, TermDict, map_file
+from newsctl.errors import IndexUnusable
 
 INDEX_NAME = "MAIN"
 # Bump whenever the schema, the file formats, the token streams (analysis.py) or the stored
 # values change: an index of another format is rebuilt by `newsctl index` and refused by `search`.
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4  # 4: checksums in every index file, ctime and inode in the manifest
 STATE_PREFIX = "newsctl-state-"
 MANIFEST_PREFIX = "newsctl-manifest-"
 VALUE_FIELDS = ("categories", "tags", "stocks")  # exact values, queried as field:value
 _TOC_NAME = re.compile(rf"^_{INDEX_NAME}_(\d+)\.toc$")
 
 
-class IndexMissing(NewsctlError):
-    """No usable index: never built, or built in another format."""
+class IndexMissing(IndexUnusable):
+    """No usable index: never built, or built in another format (exit 4)."""
 
 
-_SIDE_MAGIC = b"NCS1"
+_SIDE_MAGIC = b"NCS2"
 _SIDE_HEADER = struct.Struct("<4sIQQ")  # magic, documents, total title and body word counts
-_SIDE_SECTIONS = ("dates", "title_lengths", "body_lengths", "path_ends", "paths", "record_ends", "records")
+_SIDE_SECTIONS = ("dates", "title_lengths", "body_lengths", "path_ends", "paths", "record_ends", "records",
+                  "path_crcs", "record_crcs")
+_SIDE_ENTRY = struct.Struct("<QI")  # per section: its size and CRC-32; then the CRC-32 of header and table
+_SIDE_TABLE = _SIDE_HEADER.size + _SIDE_ENTRY.size * len(_SIDE_SECTIONS)
 
 
 class SideWriter:
-    """The sidecar of a segment: what a search reads per document, without Whoosh."""
+    """The sidecar of a segment: what a search reads per document, without Whoosh.
+
+    Layout: header, a table of (size, CRC-32) per section and the CRC-32 of both, then the sections.
+    Each path and each display record also has its own CRC-32, so that showing a page of hits
+    checks only what it shows."""
 
     def __init__(self) -> None:
         self.dates = array("q")
@@ -49,6 +57,7 @@ class SideWriter:
         self.body_lengths = array("I")
         self.paths: list[str] = []
         self.record_ends = array("I")
+        self.record_crcs = array("I")
         self.records = bytearray()
 
     def add(self, path: str, date: int, title_length: int, body_length: int, record: dict[str, Any]) -> None:
@@ -57,46 +66,62 @@ class SideWriter:
         self.title_lengths.append(title_length)
         self.body_lengths.append(body_length)
         self.paths.append(path)
-        self.records += json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
+        encoded = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
+        self.records += encoded
         self.record_ends.append(len(self.records))
+        self.record_crcs.append(zlib.crc32(encoded))
 
     def write(self, path: Path) -> None:
         # Paths are NUL-separated (no file name holds a NUL), so that a search printing many
         # decodes and splits them in one C call; path_ends locate one path without that.
         encoded = [path.encode("utf-8", "surrogateescape") for path in self.paths]
         path_ends = array("I", (end - 1 for end in accumulate(len(path) + 1 for path in encoded)))
+        path_crcs = array("I", map(zlib.crc32, encoded))
         sections = [self.dates.tobytes(), self.title_lengths.tobytes(), self.body_lengths.tobytes(),
-                    path_ends.tobytes(), b"\0".join(encoded), self.record_ends.tobytes(), bytes(self.records)]
-        header = _SIDE_HEADER.pack(_SIDE_MAGIC, len(self.paths), sum(self.title_lengths), sum(self.body_lengths))
+                    path_ends.tobytes(), b"\0".join(encoded), self.record_ends.tobytes(), bytes(self.records),
+                    path_crcs.tobytes(), self.record_crcs.tobytes()]
+        table = _SIDE_HEADER.pack(_SIDE_MAGIC, len(self.paths), sum(self.title_lengths), sum(self.body_lengths))
+        table += b"".join(_SIDE_ENTRY.pack(len(section), zlib.crc32(section)) for section in sections)
         with open(path, "wb") as handle:
-            handle.write(header)
+            handle.write(table + struct.pack("<I", zlib.crc32(table)))
             for section in sections:
-                handle.write(struct.pack("<Q", len(section)))
                 handle.write(section)
 
 
 class SideReader:
-    """Lazy access to a sidecar: each section is decoded on first use."""
+    """Lazy access to a sidecar: each section is decoded, and checked against its CRC, on first use;
+    a path or record shown alone is checked against its own CRC. Damage raises DamagedFile."""
 
-    def __init__(self, data: Any) -> None:
+    def __init__(self, data: Any, name: object = "sidecar") -> None:
+        self.name = name
+        if len(data) < _SIDE_TABLE + 4:
+            raise DamagedFile(name, "too short to be a sidecar")
         magic, self.doc_count, self.title_total, self.body_total = _SIDE_HEADER.unpack(data[:_SIDE_HEADER.size])
-        if magic != _SIDE_MAGIC:
-            raise IndexMissing("the index has a damaged sidecar file: run `newsctl index --rebuild`")
+        (table_crc,) = struct.unpack("<I", data[_SIDE_TABLE:_SIDE_TABLE + 4])
+        if magic != _SIDE_MAGIC or zlib.crc32(data[:_SIDE_TABLE]) != table_crc:
+            raise DamagedFile(name, "its header is damaged (or it was written by another newsctl)")
         self.data = data
-        self.spans: dict[str, tuple[int, int]] = {}
-        at = _SIDE_HEADER.size
-        for name in _SIDE_SECTIONS:
-            (size,) = struct.unpack("<Q", data[at:at + 8])
-            self.spans[name] = (at + 8, at + 8 + size)
-            at += 8 + size
+        self.spans: dict[str, tuple[int, int, int]] = {}
+        at, entry = _SIDE_TABLE + 4, _SIDE_HEADER.size
+        for section in _SIDE_SECTIONS:
+            size, crc = _SIDE_ENTRY.unpack(data[entry:entry + _SIDE_ENTRY.size])
+            self.spans[section] = (at, at + size, crc)
+            at, entry = at + size, entry + _SIDE_ENTRY.size
+        if at != len(data):
+            raise DamagedFile(name, "its sections do not fill the file")
 
     def _bytes(self, name: str) -> bytes:
-        start, end = self.spans[name]
-        return bytes(self.data[start:end])
+        start, end, crc = self.spans[name]
+        data = bytes(self.data[start:end])
+        if zlib.crc32(data) != crc:
+            raise DamagedFile(self.name, f"its {name} do not match their checksum")
+        return data
 
     def _array(self, name: str, typecode: str) -> array:
         values = array(typecode)
         values.frombytes(self._bytes(name))
+        if name not in ("paths", "records") and len(values) != self.doc_count:
+            raise DamagedFile(self.name, f"its {name} do not match its document count")
         return values
 
     @cached_property
@@ -115,10 +140,17 @@ class SideReader:
     def _path_ends(self) -> array:
         return self._array("path_ends", "I")
 
+    @cached_property
+    def _path_crcs(self) -> array:
+        return self._array("path_crcs", "I")
+
     def path(self, docnum: int) -> str:
-        ends, (start, _) = self._path_ends, self.spans["paths"]
+        ends, (start, _, _) = self._path_ends, self.spans["paths"]
         begin = ends[docnum - 1] + 1 if docnum else 0
-        return bytes(self.data[start + begin:start + ends[docnum]]).decode("utf-8", "surrogateescape")
+        data = bytes(self.data[start + begin:start + ends[docnum]])
+        if zlib.crc32(data) != self._path_crcs[docnum]:
+            raise DamagedFile(self.name, f"the path of document {docnum} does not match its checksum")
+        return data.decode("utf-8", "surrogateescape")
 
     @cached_property
     def paths(self) -> list[str]:
@@ -129,10 +161,22 @@ class SideReader:
     def _record_ends(self) -> array:
         return self._array("record_ends", "I")
 
+    @cached_property
+    def _record_crcs(self) -> array:
+        return self._array("record_crcs", "I")
+
     def record(self, docnum: int) -> dict[str, Any]:
-        ends, (start, _) = self._record_ends, self.spans["records"]
+        ends, (start, _, _) = self._record_ends, self.spans["records"]
         begin = ends[docnum - 1] if docnum else 0
-        return dict(json.loads(bytes(self.data[start + begin:start + ends[docnum]])))
+        data = bytes(self.data[start + begin:start + ends[docnum]])
+        if zlib.crc32(data) != self._record_crcs[docnum]:
+            raise DamagedFile(self.name, f"the record of document {docnum} does not match its checksum")
+        return dict(json.loads(data))
+
+    def verify(self) -> None:
+        """Check every section (`index` and `stats` do, for a file whose stat changed)."""
+        for section in _SIDE_SECTIONS:
+            self._bytes(section)
 
 
 # ---- the state and manifest files -------------------------------------------------------------------
@@ -154,27 +198,33 @@ class State:
 
 
 NO_DIGEST = bytes(16)
-_MANIFEST_MAGIC = b"NCM2"
+_MANIFEST_MAGIC = b"NCM3"
 _MANIFEST_HEADER = struct.Struct("<4sQQQ")  # magic, posts, byte sizes of the paths and of the reasons
+_STAT_ARRAYS = 4  # sizes, mtimes, ctimes, inodes: 8 bytes each per post
 
 
 @dataclass
 class Manifest:
-    """What an update saw of every post, in scan order: path, size, mtime_ns, content hash (16 bytes
-    each; zeros when the file could not be read) and, for posts kept out of the index, why.
+    """What an update saw of every post, in scan order: path, size, mtime_ns, ctime_ns, inode,
+    content hash (16 bytes each; zeros when the file could not be read) and, for posts kept out of the
+    index, why. An edit that puts size and mtime back (`touch -r`) still moves ctime, and a file
+    replaced by another has another inode: as git does, all four decide whether a post is read again.
 
     Stored as packed arrays, not JSON: 100k posts load in ~20 ms instead of ~0.2 s, and an
-    unchanged archive is recognised by comparing three sequences at C speed."""
+    unchanged archive is recognised by comparing four sequences at C speed. A CRC-32 of the rest
+    ends the file."""
 
     paths: list[str]
     sizes: array
     mtimes: array
+    ctimes: array
+    inodes: array
     digests: bytes
     reasons: dict[str, str]
 
     @classmethod
     def empty(cls) -> Manifest:
-        return cls([], array("q"), array("q"), b"", {})
+        return cls([], array("q"), array("q"), array("q"), array("q"), b"", {})
 
     def digest(self, index: int) -> str:
         return self.digests[16 * index:16 * index + 16].hex()
@@ -187,24 +237,33 @@ class Manifest:
         paths = "\0".join(self.paths).encode("utf-8", "surrogateescape")
         reasons = json.dumps(self.reasons, separators=(",", ":")).encode()  # ASCII: escapes odd names
         header = _MANIFEST_HEADER.pack(_MANIFEST_MAGIC, len(self.paths), len(paths), len(reasons))
-        return b"".join((header, paths, self.sizes.tobytes(), self.mtimes.tobytes(), self.digests, reasons))
+        body = b"".join((header, paths, self.sizes.tobytes(), self.mtimes.tobytes(), self.ctimes.tobytes(),
+                         self.inodes.tobytes(), self.digests, reasons))
+        return body + struct.pack("<I", zlib.crc32(body))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Manifest | None:
+        """The manifest, or None when it is damaged or of another format (the index is then rebuilt)."""
+        if len(data) < _MANIFEST_HEADER.size + 4 or zlib.crc32(data[:-4]) != struct.unpack("<I", data[-4:])[0]:
+            return None
+        data = data[:-4]
         magic, count, paths_size, reasons_size = _MANIFEST_HEADER.unpack_from(data)
         at = _MANIFEST_HEADER.size
-        if magic != _MANIFEST_MAGIC or len(data) != at + paths_size + 32 * count + reasons_size:
+        stats = 8 * _STAT_ARRAYS * count
+        if magic != _MANIFEST_MAGIC or len(data) != at + paths_size + stats + 16 * count + reasons_size:
             return None
         paths = data[at:at + paths_size].decode("utf-8", "surrogateescape").split("\0") if count else []
         at += paths_size
-        sizes, mtimes = array("q"), array("q")
-        sizes.frombytes(data[at:at + 8 * count])
-        mtimes.frombytes(data[at + 8 * count:at + 16 * count])
-        digests = data[at + 16 * count:at + 32 * count]
-        reasons = json.loads(data[at + 32 * count:])
+        arrays = []
+        for number in range(_STAT_ARRAYS):
+            values = array("q")
+            values.frombytes(data[at + 8 * count * number:at + 8 * count * (number + 1)])
+            arrays.append(values)
+        digests = data[at + stats:at + stats + 16 * count]
+        reasons = json.loads(data[at + stats + 16 * count:])
         if len(paths) != count or not isinstance(reasons, dict):
             return None
-        return cls(paths, sizes, mtimes, digests, reasons)
+        return cls(paths, *arrays, digests, reasons)
 
 
 def _state_file(index_dir: Path, generation: int) -> Path:
@@ -216,11 +275,31 @@ def _manifest_file(index_dir: Path, generation: int) -> Path:
 
 
 def read_state(index_dir: Path, generation: int) -> State | None:
+    """The state of a generation; None when it has no state file, DamagedFile when it does not match
+    its checksum or cannot be parsed."""
+    path = _state_file(index_dir, generation)
     try:
-        data = json.loads(_state_file(index_dir, generation).read_text(encoding="utf-8"))
-        return State.from_json(data)
-    except (OSError, ValueError, KeyError, TypeError):
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
         return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DamagedFile(path, f"cannot be read ({getattr(exc, 'strerror', None) or exc})") from exc
+    try:
+        data = json.loads(text)
+        crc = data.pop("crc32", None)
+        if data.get("format") != INDEX_FORMAT:  # another newsctl's index: refused as such, not as damage
+            return State.from_json(data)
+        if crc != zlib.crc32(_state_json(data)):
+            raise DamagedFile(path, "it does not match its checksum")
+        return State.from_json(data)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        if isinstance(exc, DamagedFile):
+            raise
+        raise DamagedFile(path, "it cannot be parsed") from exc
+
+
+def _state_json(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def read_manifest(index_dir: Path, generation: int) -> Manifest | None:
@@ -234,8 +313,9 @@ def write_generation(index_dir: Path, state: State, manifest: Manifest) -> None:
     from newsctl.fsutil import atomic_write  # a writer's import: not on a search's path
 
     atomic_write(_manifest_file(index_dir, state.generation), manifest.to_bytes())
-    atomic_write(_state_file(index_dir, state.generation),
-                 json.dumps(state.__dict__, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    data = dict(state.__dict__)
+    data["crc32"] = zlib.crc32(_state_json(state.__dict__))
+    atomic_write(_state_file(index_dir, state.generation), _state_json(data))
 
 
 def remove_other_generations(index_dir: Path, generation: int) -> None:
@@ -303,8 +383,8 @@ class SegmentView:
 
     def __init__(self, index_dir: Path, info: dict[str, Any]) -> None:
         name = f"{INDEX_NAME}_{info['id']}"
-        self.terms = TermDict(map_file(index_dir / f"{name}.trm"))
-        self.side = SideReader(map_file(index_dir / f"{name}.nsc"))
+        self.terms = TermDict(map_file(index_dir / f"{name}.trm"), index_dir / f"{name}.trm")
+        self.side = SideReader(map_file(index_dir / f"{name}.nsc"), index_dir / f"{name}.nsc")
         self.doc_count: int = info["docs"]
         self.deleted = frozenset(info["deleted"])
         self._cache: dict[tuple[str, str], Postings | None] = {}

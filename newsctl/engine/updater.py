@@ -34,8 +34,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newsctl.config import Settings
+from newsctl.engine import integrity
 from newsctl.engine.lock import IndexBusy, acquire, write_lock
 from newsctl.engine.plan import Plan, make_plan
+from newsctl.engine.postings import DamagedFile
 from newsctl.engine.progress import ProgressFactory, no_progress
 from newsctl.engine.scan import Scan, scan_archive
 from newsctl.engine.store import (
@@ -53,6 +55,8 @@ from newsctl.engine.store import (
     userdict_hash,
     write_generation,
 )
+from newsctl.errors import NewsctlError
+from newsctl.locking import make_private_dir
 
 if TYPE_CHECKING:
     from newsctl.engine.workers import Outcome, Outcomes
@@ -81,21 +85,32 @@ class Summary:
 
 
 def update_index(settings: Settings, options: IndexOptions) -> Summary:
-    """Bring the index up to date with the archive; raises IndexBusy when another writer runs."""
+    """Bring the index up to date with the archive; raises IndexBusy when another writer runs.
+
+    A file-system error (a full disk, a file size limit, no permission) is one NewsctlError naming
+    the file: the previous generation is left whole, and the next run removes what this one wrote."""
     started = time.perf_counter()
     index_dir = settings.index_path
-    _make_private_dir(index_dir)
+    make_private_dir(index_dir)
     lock = write_lock(index_dir)
     if not acquire(lock, options.wait):
         raise IndexBusy(f"another `newsctl index` is updating {index_dir} (waited {options.wait:g} s); "
                         "try again when it has finished, or pass a longer --wait")
     try:
         summary = _update_locked(settings, options, index_dir, lock)
+    except OSError as exc:
+        raise NewsctlError(f"cannot update the index in {index_dir}: {_os_error(exc)}; "
+                           "the previous index is unchanged") from exc
     finally:
         _remove_scratch(index_dir)
         lock.release()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _os_error(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
 
 
 def _remove_scratch(index_dir: Path) -> None:
@@ -105,10 +120,17 @@ def _remove_scratch(index_dir: Path) -> None:
     shutil.rmtree(index_dir / f"{INDEX_NAME}.tmp", ignore_errors=True)
 
 
-def _make_private_dir(index_dir: Path) -> None:
-    if not index_dir.parent.exists():
-        index_dir.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    index_dir.mkdir(mode=0o700, exist_ok=True)
+def _read_generation(index_dir: Path, generation: int) -> tuple[State | None, Manifest | None, str | None]:
+    """The state and manifest of the generation, and why its files cannot be trusted (None: they can)."""
+    try:
+        state = read_state(index_dir, generation)
+    except DamagedFile as exc:
+        return None, None, f"{Path(str(exc.path)).name}: {exc.what}"
+    manifest = read_manifest(index_dir, generation)
+    if state is None or state.format != INDEX_FORMAT:  # another format is rebuilt as such
+        return state, manifest, None
+    problem = integrity.damage(index_dir, generation, state)
+    return state, manifest, problem
 
 
 def _update_locked(settings: Settings, options: IndexOptions, index_dir: Path, lock: Any) -> Summary:
@@ -121,17 +143,22 @@ def _update_locked(settings: Settings, options: IndexOptions, index_dir: Path, l
             TOC.create(FileStorage(str(index_dir)), codec.build_schema(), INDEX_NAME)
         generation = 0
     _remove_scratch(index_dir)  # left by a killed run
-    state = read_state(index_dir, generation)
-    manifest = read_manifest(index_dir, generation)
+    state, manifest, damaged = _read_generation(index_dir, generation)
+    if state is not None and not damaged:
+        integrity.remove_orphans(index_dir, generation, state)  # left by an interrupted or killed run
     dict_hash = userdict_hash(settings)
     # Folders whose mtime moved hold added, removed or renamed posts: there will be posts to read or
     # documents to delete, so load the writer's modules while a child process stats the posts.
     moved = state is not None and folder_mtimes(settings.root, state.dirs) != state.dirs
-    scan = scan_archive(settings, split=options.jobs != 1, while_waiting=_load_writer if moved else None)
-    summary = Summary(rebuilt_because=_rebuild_reason(options, generation, state, manifest, dict_hash))
+    scan = scan_archive(settings, split=options.jobs != 1, while_waiting=_load_writer if moved else None,
+                        known_dirs=state.dirs if state is not None else ())
+    summary = Summary(rebuilt_because=f"the index files are damaged: {damaged}" if damaged else
+                      _rebuild_reason(options, generation, state, manifest, dict_hash))
     if (summary.rebuilt_because is None and state is not None and manifest is not None
             and scan.same_files(manifest) and state.dirs == scan.dirs and state.posts == list(settings.posts)):
-        # Nothing changed: no Whoosh, no tokeniser, no write.
+        # Nothing changed: no Whoosh, no tokeniser; only the files' record, if their stats moved.
+        if generation and integrity.needs_record(index_dir, generation, state):
+            integrity.record_files(index_dir, generation, state)
         return Summary(unchanged=len(scan.paths) - len(manifest.reasons), skipped=manifest.reasons)
     from newsctl.engine.whooshlib import FileStorage
     from newsctl.engine.workers import read_posts
@@ -152,6 +179,8 @@ def _update_locked(settings: Settings, options: IndexOptions, index_dir: Path, l
         _commit(storage, index_dir, new_state, new_manifest, segments + outcomes.segments)
     else:  # only stats moved: the same documents, the same generation, fresh bookkeeping
         write_generation(index_dir, new_state, new_manifest)
+    integrity.record_files(index_dir, new_state.generation, new_state)
+    integrity.remove_orphans(index_dir, new_state.generation, new_state)
     return summary
 
 
@@ -292,10 +321,11 @@ def _new_manifest(scan: Scan, plan: Plan, results: list[Outcome], reasons: dict[
         if j is not None:
             middle[16 * (i - head):16 * (i - head + 1)] = previous.digests[16 * j:16 * j + 16]
     digests = bytearray(previous.digests[:16 * head] + middle + previous.digests[16 * (len(old) - tail):])
-    sizes, mtimes = array("q", scan.sizes), array("q", scan.mtimes)
+    sizes, mtimes, ctimes, inodes = (array("q", values) for values in (scan.sizes, scan.mtimes, scan.ctimes,
+                                                                        scan.inodes))
     for result in results:  # what was read, even if the file changed again since the scan
         at = plan.scan_at[result.rel]
-        sizes[at], mtimes[at] = result.size, result.mtime_ns
+        sizes[at], mtimes[at], ctimes[at], inodes[at] = result.size, result.mtime_ns, result.ctime_ns, result.inode
         digests[16 * at:16 * at + 16] = bytes.fromhex(result.digest) if result.digest else NO_DIGEST
-    return Manifest(new, sizes, mtimes, bytes(digests), reasons)
+    return Manifest(new, sizes, mtimes, ctimes, inodes, bytes(digests), reasons)
 

@@ -5,6 +5,7 @@ Progress is reported through a ProgressFactory (render draws it; the engine neve
 from __future__ import annotations
 
 import os
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,8 @@ class SegmentSink:
             self.builder.add(result.doc)
             if self.builder.full():
                 self.flush()
-        return Outcome(result.rel, result.size, result.mtime_ns, result.digest, result.reason, result.unchanged)
+        return Outcome(result.rel, result.size, result.mtime_ns, result.ctime_ns, result.inode, result.digest,
+                       result.reason, result.unchanged)
 
     def flush(self) -> None:
         if self.builder is not None:
@@ -60,6 +62,7 @@ def _worker_main(settings: Settings, index_dir: Path, budget: int, lock_fd: int 
     """
     if lock_fd is not None:
         os.close(lock_fd)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops us
     parent = os.getppid()
     try:
         prepare_process(settings)
@@ -70,9 +73,17 @@ def _worker_main(settings: Settings, index_dir: Path, budget: int, lock_fd: int 
             results.put(("batch", [sink.take(analyse_post(settings.root, rel, old)) for rel, old in batch]))
         sink.flush()
         results.put(("done", sink.segments))
-    except BaseException as exc:  # report, so that the parent stops instead of waiting
-        results.put(("error", f"{type(exc).__name__}: {exc}"))
-        raise
+    except BaseException as exc:  # report, so that the parent stops instead of waiting; no traceback
+        results.put(("error", _describe(exc)))
+        results.close()
+        results.join_thread()
+        os._exit(1)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"cannot write {exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    return f"{type(exc).__name__}: {exc}"
 
 
 @dataclass

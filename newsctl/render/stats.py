@@ -75,7 +75,9 @@ def describe_index(status: IndexStatus, tz: tzinfo) -> Text:
         return Text("no index (create it with: newsctl index)", style="yellow")
     updated = status.updated_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %z") if status.updated_at else "unknown"
     text = Text(f"{status.doc_count} documents, {human_size(status.size_bytes)}, updated {updated}, ")
-    if status.stale is None:
+    if status.damaged:
+        text.append(f"{status.reason} (repair it with: newsctl index)", style="red")
+    elif status.stale is None:
         text.append("freshness unknown")
     elif status.stale:
         because = f": {status.reason}" if status.reason else ""
