@@ -263,7 +263,8 @@ class Manifest:
         reasons = json.loads(data[at + stats + 16 * count:])
         if len(paths) != count or not isinstance(reasons, dict):
             return None
-        return cls(paths, *arrays, digests, reasons)
+        sizes, mtimes, ctimes, inodes = arrays
+        return cls(paths, sizes, mtimes, ctimes, inodes, digests, reasons)
 
 
 def _state_file(index_dir: Path, generation: int) -> Path:
