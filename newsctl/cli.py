@@ -20,7 +20,7 @@ import typer
 from typer.core import TyperGroup
 
 from newsctl import __version__
-from newsctl.errors import EXIT_INTERNAL, EXIT_USAGE, NewsctlError, UsageError
+from newsctl.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, NewsctlError, UsageError
 
 if TYPE_CHECKING:
     from newsctl.config import Settings
@@ -41,6 +41,9 @@ class NewsctlGroup(TyperGroup):
             return super().invoke(ctx)
         except NewsctlError as exc:
             fail(str(exc), exc.exit_code)
+        except KeyboardInterrupt:  # Ctrl-C: one line, never a traceback (click would say "Aborted!")
+            typer.echo("newsctl: interrupted", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except PASS_THROUGH:
             raise
         except Exception as exc:  # a bug: one line for the user, the traceback on request
@@ -54,7 +57,8 @@ app = typer.Typer(
     name="newsctl",
     cls=NewsctlGroup,
     help="Manage a Jekyll archive of Chinese news posts: add, validate, index, search, show.\n\n"
-    "Exit codes: 0 ok; 1 findings, no results or a busy index; 2 usage error; 3 internal error.",
+    "Exit codes: 0 ok; 1 findings, no results or a busy index; 2 usage error; 3 internal error; "
+    "4 no index, or a damaged one; 130 interrupted.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,  # plain help: Rich is not imported on the start-up path
@@ -252,6 +256,8 @@ def add_command(
     printer = AddPrinter(dry_run=dry_run, print_path=print_path, feed=from_jsonl is not None)
     result = add.run(STATE.settings(), options, printer)
     printer.finished(result)
+    if result.interrupted:
+        raise KeyboardInterrupt
     if result.error is not None:
         raise result.error
     raise typer.Exit(result.exit_code)
@@ -364,7 +370,7 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         typer.echo("newsctl: interrupted", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except BrokenPipeError:
         # `newsctl search … | head`: the reader left; say nothing more.
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -36,6 +36,82 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True, keep_mode: bo
         fsync_dir(path.parent)
 
 
+class FileChanged(OSError):
+    """The file changed since it was read, so it was not replaced (a compare-and-swap that lost)."""
+
+
+def read_regular(path: Path) -> bytes:
+    """The bytes of the regular file `path`; never blocks on a FIFO (OSError for any other kind)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return _read_all(fd)
+    finally:
+        os.close(fd)
+
+
+def replace_if_unchanged(path: Path, data: bytes, expected: bytes) -> None:
+    """Replace the user's file `path` by `data` atomically and durably, keeping its permission bits,
+    only if it still holds `expected` (the bytes the caller read and changed): a compare-and-swap.
+    FileChanged when it changed meanwhile; the file is then left as it is.
+
+    The bytes are compared once more just before the rename, and the old file is looked at once
+    more after it: a writer that appended in between (through a descriptor opened before the
+    rename, as `echo >> post.md` holds one) wrote to the replaced file, so its content, newer than
+    ours, is put back in place and FileChanged raised. No append is ever lost."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        seen = os.fstat(fd)
+        if not stat.S_ISREG(seen.st_mode) or _read_all(fd) != expected:
+            raise FileChanged(errno.EAGAIN, "changed since it was read", str(path))
+        temporary = _write_temporary(path, data, durable=True)
+        try:
+            os.chmod(temporary, stat.S_IMODE(seen.st_mode))
+            if not _same_version(seen, os.fstat(fd)) or not _same_inode(seen, os.stat(path)):
+                raise FileChanged(errno.EAGAIN, "changed since it was read", str(path))
+            os.replace(temporary, path)
+        except BaseException:
+            _remove(temporary)
+            raise
+        fsync_dir(path.parent)
+        after = os.fstat(fd)  # (its ctime moved: the rename unlinked it; a write moves size or mtime)
+        if (after.st_size, after.st_mtime_ns) != (seen.st_size, seen.st_mtime_ns):  # written meanwhile
+            _put_back(path, fd, data)
+            raise FileChanged(errno.EAGAIN, "changed while it was being replaced", str(path))
+    finally:
+        os.close(fd)
+
+
+def _read_all(fd: int) -> bytes:
+    os.lseek(fd, 0, os.SEEK_SET)
+    parts = []
+    while chunk := os.read(fd, 1 << 20):
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _same_version(before: os.stat_result, after: os.stat_result) -> bool:
+    return (before.st_size, before.st_mtime_ns, before.st_ctime_ns) == (after.st_size, after.st_mtime_ns,
+                                                                        after.st_ctime_ns)
+
+
+def _same_inode(before: os.stat_result, after: os.stat_result) -> bool:
+    return (before.st_dev, before.st_ino) == (after.st_dev, after.st_ino)
+
+
+def _put_back(path: Path, old_fd: int, ours: bytes) -> None:
+    """The old file got newer bytes after our check: it wins over our version, unless someone else
+    replaced our version meanwhile (then theirs stays)."""
+    newer = _read_all(old_fd)
+    try:
+        current = read_regular(path)
+    except OSError:
+        return
+    if current == ours:
+        atomic_write(path, newer, keep_mode=True)
+
+
 def write_new_file(path: Path, data: bytes) -> None:
     """Write `data` to the new file `path` atomically and durably; never replace an existing file.
     FileExistsError when `path` exists (also when it appeared meanwhile); any other OSError
@@ -93,5 +169,7 @@ def _link_no_clobber(temporary: Path, path: Path) -> None:
 
 
 def _remove(temporary: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
+    """Best effort: a clean-up that fails (a read-only file system) must not hide the error that
+    made it necessary."""
+    with contextlib.suppress(OSError):
         os.unlink(temporary)

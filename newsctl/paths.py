@@ -26,3 +26,14 @@ def archive_path(root: Path, path: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return str(path)
+
+
+_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+_CONTROLS.update({ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t", 0x2028: "\\u2028", 0x2029: "\\u2029"})
+
+
+def printable(text: str) -> str:
+    """`text` with control characters escaped (`\\n`, `\\x1b`, ...), for every human format: a name
+    holding a line break cannot forge an output line, nor an ESC drive the terminal. Machine
+    formats (JSON, `--format paths -0`) keep names exact."""
+    return text if text.isprintable() else text.translate(_CONTROLS)

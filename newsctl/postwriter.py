@@ -66,14 +66,16 @@ class KnownPosts:
     """Ids and days of the archive's posts from file names; a day's posts are read when needed.
 
     Titles and bodies are compared by validate's own keys (rules.post_facts), so that a post
-    `add` accepts is never a duplicate that `validate` would report for the same day.
+    `add` accepts is never a duplicate that `validate` would report for the same day. The keys of a
+    day are kept in dicts: a feed of n records of one day costs n look-ups, not n² comparisons.
     """
 
     def __init__(self, paths: list[str], ctx: CheckContext) -> None:
         self.ctx = ctx
         self.by_id: dict[str, str] = {}  # paths stay strings: Path objects for 100k files cost seconds
         self.by_day: dict[str, list[str]] = {}
-        self._facts: dict[str, list[PostFacts]] = {}
+        self._titles: dict[str, dict[str, str]] = {}  # day -> title key -> path
+        self._bodies: dict[str, dict[str, str]] = {}  # day -> body key -> path
         for path in paths:
             name = path[path.rfind("/") + 1:]
             day, post_id = day_and_id(name)
@@ -87,19 +89,31 @@ class KnownPosts:
 
     def title_owner(self, day: str, title: str) -> Path | None:
         key = squash(title)
-        return next((Path(f.path) for f in self.facts_of(day) if key and f.title_key == key), None)
+        owner = self._keys(day)[0].get(key) if key else None
+        return Path(owner) if owner else None
 
     def body_owner(self, day: str, body_key: str | None) -> Path | None:
-        return next((Path(f.path) for f in self.facts_of(day) if body_key and f.body_key == body_key), None)
+        owner = self._keys(day)[1].get(body_key) if body_key else None
+        return Path(owner) if owner else None
 
-    def facts_of(self, day: str) -> list[PostFacts]:
-        if day not in self._facts:
-            self._facts[day] = [post_facts(read_post(Path(path)), self.ctx) for path in self.by_day.get(day, [])]
-        return self._facts[day]
+    def _keys(self, day: str) -> tuple[dict[str, str], dict[str, str]]:
+        """The day's title and body keys (the day's posts read once, on first use)."""
+        if day not in self._titles:
+            self._titles[day], self._bodies[day] = {}, {}
+            for path in self.by_day.get(day, []):
+                self._add_keys(day, post_facts(read_post(Path(path)), self.ctx))
+        return self._titles[day], self._bodies[day]
+
+    def _add_keys(self, day: str, facts: PostFacts) -> None:
+        if facts.title_key:
+            self._titles[day].setdefault(facts.title_key, facts.path)
+        if facts.body_key:
+            self._bodies[day].setdefault(facts.body_key, facts.path)
 
     def remember(self, planned: Planned, facts: PostFacts) -> None:
         self.by_id.setdefault(same_article_key(planned.post_id), str(planned.path))
-        self.facts_of(planned.day).append(facts)
+        self._keys(planned.day)
+        self._add_keys(planned.day, facts)
 
     def new_id(self, day: str) -> str:
         while True:
@@ -128,6 +142,10 @@ class PostWriter:
                 paths += [str(p) for p in walk_files(self.dest) if p.suffix == ".md"]
             self._known = KnownPosts(paths, self.ctx)
         return self._known
+
+    def forget_known(self) -> None:
+        """Look at the archive again (another writer may have added posts since it was listed)."""
+        self._known = None
 
     def write(self, draft: Draft) -> Path:
         return self.commit(self.plan(draft.title, draft.moment, draft.post_id), draft)

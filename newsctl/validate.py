@@ -29,7 +29,8 @@ from newsctl.cache import FactCache, folder_lister
 from newsctl.config import Settings
 from newsctl.discovery import FindNeighbours, expand_paths, find_neighbours, list_archive_posts
 from newsctl.errors import EXIT_FINDINGS, EXIT_OK, UsageError
-from newsctl.fsutil import atomic_write
+from newsctl.fsutil import FileChanged, read_regular, replace_if_unchanged
+from newsctl.locking import archive_lock
 from newsctl.paths import shown_path
 from newsctl.post import Post, parse_post, read_post
 from newsctl.rules import (
@@ -48,6 +49,7 @@ from newsctl.rules import (
 
 PARALLEL_THRESHOLD = 2000  # below this, starting worker processes costs more than it saves
 FILES_PER_TASK = 250
+FIX_LOCK_WAIT = 30.0  # seconds --fix waits for another writer of the archive (add, --fix)
 MAX_FIX_PASSES = 4  # a fix can reveal another (a re-quoted title lets the date be checked)
 
 FileResult = tuple[str, list[Finding], PostFacts]
@@ -75,6 +77,7 @@ class Report:
     diffs: list[str] = field(default_factory=list)  # unified diffs, for --diff
     diff_mode: bool = False
     notes: list[str] = field(default_factory=list)  # warnings about the run, not the posts (stderr)
+    not_fixed: list[tuple[str, str]] = field(default_factory=list)  # (path, why) for --fix: exit 1
     cwd: str = field(default_factory=os.getcwd)
 
     @property
@@ -93,7 +96,7 @@ class Report:
         """0 clean; 1 with errors (or warnings when strict), or when --diff would change files."""
         if self.diff_mode:
             return EXIT_FINDINGS if self.diffs else EXIT_OK
-        if self.errors or (strict and self.warnings):
+        if self.errors or self.not_fixed or (strict and self.warnings):
             return EXIT_FINDINGS
         return EXIT_OK
 
@@ -119,7 +122,10 @@ def run_validate(settings: Settings, options: ValidateOptions, find: FindNeighbo
         results = check_files(targets, ctx, notes)
         neighbours = []
     report = Report(root=settings.root, checked=len(targets), diff_mode=options.diff, notes=notes)
-    if options.fix or options.diff:
+    if options.fix and not options.diff:
+        with archive_lock(settings.root, FIX_LOCK_WAIT, "run `newsctl validate --fix`"):
+            results = _apply_fixes(results, ctx, enabled, report)
+    elif options.diff:
         results = _apply_fixes(results, ctx, enabled, report)
     own = [finding for _, findings, _ in results for finding in findings]
     facts = [fact for _, _, fact in results] + neighbours
@@ -225,25 +231,50 @@ def check_one(post: Post, ctx: CheckContext) -> FileResult:
 
 def _apply_fixes(results: list[FileResult], ctx: CheckContext, enabled: frozenset[str],
                  report: Report) -> list[FileResult]:
+    """Fix what is fixable. Each file is replaced by compare-and-swap (fsutil.replace_if_unchanged): a
+    file that changed since it was read is left alone and listed in `report.not_fixed`, as is a file
+    that could not be written (then the rest is not tried: the disk is full or read-only)."""
     updated = []
+    stopped: str | None = None
     for path, findings, facts in results:
-        if not any(f.fixable and f.code in enabled for f in findings):
+        if stopped or not any(f.fixable and f.code in enabled for f in findings):
+            if stopped and any(f.fixable and f.code in enabled for f in findings):
+                report.not_fixed.append((path, stopped))
             updated.append((path, findings, facts))
             continue
-        post = read_post(Path(path))
+        try:
+            data = read_regular(Path(path))
+        except OSError as exc:
+            report.not_fixed.append((path, f"cannot read it again: {exc.strerror or exc}"))
+            updated.append((path, findings, facts))
+            continue
+        post = parse_post(data, Path(path))
         fixed_text = fixed_version(post, ctx, enabled)
         if fixed_text == post.raw:
             updated.append((path, findings, facts))
             continue
         after = check_one(parse_post(fixed_text.encode("utf-8"), post.path), ctx)
-        report.fixed += _count_fixed(findings, after[1], enabled)
-        report.fixed_files += 1
         if report.diff_mode:
+            report.fixed += _count_fixed(findings, after[1], enabled)
+            report.fixed_files += 1
             report.diffs.append(unified_diff(post.raw, fixed_text, report.display_path(path)))
             updated.append((path, findings, facts))
-        else:
-            atomic_write(Path(path), fixed_text.encode("utf-8"), keep_mode=True)
-            updated.append(after)
+            continue
+        try:
+            replace_if_unchanged(Path(path), fixed_text.encode("utf-8"), data)
+        except FileChanged:
+            report.not_fixed.append((path, "changed since it was read: not fixed (run `newsctl validate "
+                                           "--fix` again)"))
+            updated.append((path, findings, facts))
+            continue
+        except OSError as exc:
+            stopped = f"not fixed: cannot write: {exc.strerror or exc}"
+            report.not_fixed.append((path, stopped))
+            updated.append((path, findings, facts))
+            continue
+        report.fixed += _count_fixed(findings, after[1], enabled)
+        report.fixed_files += 1
+        updated.append(after)
     return updated
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,7 +12,10 @@ from newsctl.add import AddOptions, body_from_options, draft_from_options
 from newsctl.config import Settings
 from newsctl.errors import EXIT_FINDINGS, EXIT_OK, NewsctlError, UsageError
 from newsctl.feed import MAX_RECORD_BYTES, FeedTally, draft_from_record, feed_lines, parse_record
+from newsctl.locking import archive_lock
 from newsctl.postwriter import AddEvents, PostWriter, Refused
+
+ADD_LOCK_WAIT = 60.0  # seconds `add` waits for another writer of the archive (a feed, validate --fix)
 
 _SINGLE_ONLY = {"title": "--title", "date": "--date", "post_id": "--id", "source_url": "--source-url",
                 "body_file": "--body-file"}
@@ -25,6 +31,7 @@ class AddResult:
     tally: FeedTally | None = None
     written: list[Path] = field(default_factory=list)
     error: NewsctlError | None = None
+    interrupted: bool = False  # Ctrl-C stopped a feed between two records
 
     @property
     def exit_code(self) -> int:
@@ -34,12 +41,23 @@ class AddResult:
 
 
 def run(settings: Settings, options: AddOptions, events: AddEvents) -> AddResult:
-    """Write one post (options) or many (--from-jsonl), telling `events` as it goes."""
+    """Write one post (options) or many (--from-jsonl), telling `events` as it goes.
+
+    The archive's writer lock (locking.archive_lock) is held from the duplicate check to the write,
+    so that concurrent `add`s and overlapping feeds never both decide that a post is new: a feed
+    holds it to its end (a second feed waits, then finds the first one's posts)."""
     writer = PostWriter(settings, resolve_dest(settings, options), options, events)
     if options.from_jsonl is not None:
         refuse_single_options(options)
-        return add_from_feed(writer, options, events)
+        with _writer_lock(settings, options):
+            return add_from_feed(writer, options, events)
     return AddResult(written=[add_one(writer, options)])
+
+
+def _writer_lock(settings: Settings, options: AddOptions) -> AbstractContextManager[None]:
+    if options.dry_run:
+        return nullcontext()
+    return archive_lock(settings.root, ADD_LOCK_WAIT, "add the post")
 
 
 def resolve_dest(settings: Settings, options: AddOptions) -> Path:
@@ -58,9 +76,12 @@ def refuse_single_options(options: AddOptions) -> None:
 
 def add_one(writer: PostWriter, options: AddOptions) -> Path:
     draft, source_url = draft_from_options(options, writer.settings)
-    planned = writer.plan(draft.title, draft.moment, draft.post_id)  # refuse duplicates before the editor opens
+    writer.plan(draft.title, draft.moment, draft.post_id)  # refuse duplicates before the editor opens
     draft.body = body_from_options(options, draft.title, source_url)
-    return writer.commit(planned, draft)
+    with _writer_lock(writer.settings, options):
+        writer.forget_known()  # the archive as it is now, under the lock
+        planned = writer.plan(draft.title, draft.moment, draft.post_id)
+        return writer.commit(planned, draft)
 
 
 def add_from_feed(writer: PostWriter, options: AddOptions, events: AddEvents) -> AddResult:
@@ -69,12 +90,29 @@ def add_from_feed(writer: PostWriter, options: AddOptions, events: AddEvents) ->
     result = AddResult(tally=tally)
     try:
         for line_no, line in feed_lines(options.from_jsonl or "-"):
-            path = add_feed_line(writer, options, events, f"{name}:{line_no}", line, tally)
+            with _uninterrupted():  # Ctrl-C waits for the record's write and its tally
+                path = add_feed_line(writer, options, events, f"{name}:{line_no}", line, tally)
             if path is not None:
                 result.written.append(path)
     except NewsctlError as exc:
         result.error = exc
+    except KeyboardInterrupt:
+        result.interrupted = True
     return result
+
+
+@contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """SIGINT held back while the block runs (where signals can be blocked), delivered after it."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None:
+        yield
+        return
+    mask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        mask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def add_feed_line(writer: PostWriter, options: AddOptions, events: AddEvents, where: str, line: bytes | None,

@@ -4,12 +4,14 @@ feed ends with its summary on stderr. Plain text always (no Rich: add is a scrip
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from newsctl.paths import shown_path
+from newsctl.paths import printable, shown_path
 
 if TYPE_CHECKING:
     from newsctl.commands.add import AddResult
@@ -23,20 +25,31 @@ class AddPrinter:
         self.dry_run, self.print_path, self.feed = dry_run, print_path, feed
 
     def written(self, path: Path, text: str) -> None:
+        try:
+            self._written(path, text)
+        except BrokenPipeError:
+            # `add --from-jsonl feed | head -1`: the reader left; the posts are what matters, so the
+            # feed goes on with stdout on /dev/null, and its summary still goes to stderr.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+
+    def _written(self, path: Path, text: str) -> None:
+        path_text = printable(shown_path(path))
         if self.print_path:
-            typer.echo(shown_path(path))
+            typer.echo(path_text)
         elif not self.dry_run:
-            typer.echo(f"added {shown_path(path)}")
+            typer.echo(f"added {path_text}")
         elif self.feed:
-            typer.echo(f"==> {shown_path(path)} <==\n{text}", nl=False)
+            typer.echo(f"==> {path_text} <==\n{text}", nl=False)
         else:
             typer.echo(text, nl=False)
 
     def warning(self, message: str) -> None:
-        typer.echo(f"newsctl: warning: {message}", err=True)
+        typer.echo(f"newsctl: warning: {printable(message)}", err=True)
 
     def record_refused(self, where: str, message: str) -> None:
-        typer.echo(f"{where}: {message}", err=True)
+        typer.echo(f"{printable(where)}: {printable(message)}", err=True)
 
     def finished(self, result: AddResult) -> None:
         if result.tally is not None:

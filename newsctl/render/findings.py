@@ -12,6 +12,7 @@ from collections.abc import Callable
 from itertools import groupby
 from typing import TYPE_CHECKING
 
+from newsctl.paths import printable
 from newsctl.render import FindingFormat
 from newsctl.rules import ERROR, RULES, Finding
 from newsctl.validate import Report
@@ -22,7 +23,9 @@ if TYPE_CHECKING:
 
 def print_findings(report: Report, fmt: FindingFormat) -> None:
     for note in report.notes:
-        sys.stderr.write(f"newsctl: warning: {note}\n")
+        sys.stderr.write(f"newsctl: warning: {printable(note)}\n")
+    for path, why in report.not_fixed:
+        sys.stderr.write(f"{printable(report.display_path(path))}: {why}\n")
     if report.diff_mode:
         _print_diffs(report)
         return
@@ -56,7 +59,8 @@ def _count(number: int, noun: str) -> str:
 
 
 def _print_concise(report: Report) -> None:
-    lines = [f"{report.display_path(f.path)}:{f.line}:{f.column}: {f.code} {f.message}" for f in report.findings]
+    lines = [f"{printable(report.display_path(f.path))}:{f.line}:{f.column}: {f.code} {printable(f.message)}"
+             for f in report.findings]
     if lines:
         sys.stdout.write("\n".join(lines) + "\n")
     sys.stderr.write(summary(report) + "\n")
@@ -80,7 +84,8 @@ def _print_github(report: Report) -> None:
 
 
 def _gh_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """GitHub's escapes for line breaks, then ours for the other control characters."""
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _gh_property(text: str) -> str:
@@ -102,7 +107,7 @@ def _print_text(report: Report) -> None:
 
     console = Console(highlight=False)
     for path, group in groupby(report.findings, key=lambda f: f.path):
-        table = Table(title=Text(report.display_path(path), style="bold"), title_justify="left",
+        table = Table(title=Text(printable(report.display_path(path)), style="bold"), title_justify="left",
                       show_edge=False, pad_edge=False, expand=False)
         table.add_column("Line", justify="right", no_wrap=True)
         table.add_column("Code", no_wrap=True)
@@ -111,7 +116,7 @@ def _print_text(report: Report) -> None:
         for finding in group:
             table.add_row(f"{finding.line}:{finding.column}", _code_cell(finding),
                           Text(finding.severity, style="red" if finding.severity == ERROR else "yellow"),
-                          Text(finding.message))
+                          Text(printable(finding.message)))
         console.print(table)
         console.print()
     style = "red" if report.errors else ("yellow" if report.warnings else "green")
