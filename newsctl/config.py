@@ -121,7 +121,9 @@ def load_settings(root: Path, root_origin: str = "--root") -> Settings:
     try:
         settings.tz  # noqa: B018 - fail early on a bad zone name, with the file that named it
     except ConfigError as exc:
-        raise ConfigError(f"{settings.origins.get('timezone', 'default')}: {exc}") from exc
+        origin = settings.origins.get("timezone", "default")
+        key = "" if origin == "_config.yml" else "setting 'timezone': "
+        raise ConfigError(f"{origin}: {key}{exc}") from exc
     return settings
 
 
@@ -204,8 +206,9 @@ def read_newsctl_table(root: Path) -> tuple[dict[str, Any], str]:
         return _read_toml(own), "newsctl.toml"
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
-        table = _read_toml(pyproject).get("tool", {}).get("newsctl", {})
-        if table:
+        tool = _read_toml(pyproject).get("tool", {})
+        table = tool.get("newsctl", {}) if isinstance(tool, dict) else {}
+        if table and isinstance(table, dict):
             return table, "pyproject.toml [tool.newsctl]"
     return {}, "default"
 
@@ -218,30 +221,133 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not valid UTF-8 (byte {exc.start + 1} cannot be decoded)") from exc
     except (tomllib.TOMLDecodeError, OSError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
 
 
-_KNOWN_TYPES: dict[str, type | tuple[type, ...]] = {
-    "timezone": str, "posts": list, "index_dir": str, "dest": str, "select": list,
-    "ignore": list, "layouts": list, "max_title_length": int,
-    "future_tolerance_hours": (int, float), "userdict": str, "feed_fields": dict,
+# ---- checking each setting: its type, its range, and paths that stay inside the archive ----------------
+
+_CODE = re.compile(r"NC\d{0,3}", re.IGNORECASE)  # a rule code or a prefix of one (the registry checks more)
+MAX_TITLE_LIMIT = 100_000
+MAX_TOLERANCE_HOURS = 24 * 366 * 100
+
+
+def _text_list(value: Any, what: str) -> str | None:
+    if not isinstance(value, list):
+        return f"must be a list of {what} (got {_kind(value)})"
+    bad = next((item for item in value if not isinstance(item, str) or not item.strip()), None)
+    if bad is not None or any(isinstance(item, str) and not item.strip() for item in value):
+        return f"must be a list of {what} (got {_kind(bad)} in the list)"
+    return None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, str):
+        return "an empty string" if not value.strip() else "a string"
+    return {bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "a table"}.get(
+        type(value), type(value).__name__)
+
+
+def _check_codes(value: Any) -> str | None:
+    problem = _text_list(value, "rule codes or prefixes (NC3, NC306)")
+    if problem:
+        return problem
+    bad = next((code for code in value if not _CODE.fullmatch(code.strip())), None)
+    return f"holds {bad!r}, which is not a rule code or prefix (see `newsctl rules`)" if bad is not None else None
+
+
+def _check_count(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"must be a whole number (got {_kind(value)})"
+    if not 1 <= value <= MAX_TITLE_LIMIT:
+        return f"must be between 1 and {MAX_TITLE_LIMIT} (got {value})"
+    return None
+
+
+def _check_hours(value: Any) -> str | None:
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"must be a number of hours (got {_kind(value)})"
+    if not math.isfinite(value) or not 0 <= value <= MAX_TOLERANCE_HOURS:
+        return f"must be between 0 and {MAX_TOLERANCE_HOURS} hours (got {value})"
+    return None
+
+
+def _check_text(value: Any) -> str | None:
+    return None if isinstance(value, str) and value.strip() else f"must be a non-empty string (got {_kind(value)})"
+
+
+def _check_feed_fields(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return f"must be a table of post fields (got {_kind(value)})"
+    for name, keys in value.items():
+        if name not in DEFAULT_FEED_FIELDS:
+            return f"has the unknown field {name!r} (known: {', '.join(DEFAULT_FEED_FIELDS)})"
+        problem = _text_list(keys, "JSON keys")
+        if problem:
+            return f"{name}: {problem}"
+    return None
+
+
+_CHECKS: dict[str, Any] = {
+    "timezone": _check_text, "posts": lambda v: _text_list(v, "glob strings"), "index_dir": _check_text,
+    "dest": _check_text, "select": _check_codes, "ignore": _check_codes,
+    "layouts": lambda v: _text_list(v, "layout names"), "max_title_length": _check_count,
+    "future_tolerance_hours": _check_hours, "userdict": lambda v: None if isinstance(v, str) else
+    f"must be a string (got {_kind(v)})", "feed_fields": _check_feed_fields,
 }
 
 
 def _apply_table(settings: Settings, table: dict[str, Any], origin: str) -> None:
     for key, value in table.items():
         name = key.replace("-", "_")
-        expected = _KNOWN_TYPES.get(name)
-        if expected is None:
+        check = _CHECKS.get(name)
+        if check is None:
             raise ConfigError(f"{origin}: unknown setting {key!r}")
-        if not isinstance(value, expected):
-            raise ConfigError(f"{origin}: setting {key!r} has the wrong type ({type(value).__name__})")
+        problem = check(value)
+        if problem:
+            raise ConfigError(f"{origin}: setting {key!r} {problem}")
         if name == "feed_fields":
-            value = {**settings.feed_fields, **_as_mapping(value)}
+            value = {**settings.feed_fields, **value}
         setattr(settings, name, value)
         settings.origins[name] = origin
+    _confine(settings)
 
 
-def _as_mapping(value: Any) -> dict[str, Any]:
-    return dict(value) if isinstance(value, dict) else {}
+def _confine(settings: Settings) -> None:
+    """Paths in the settings name places inside the archive root (symlinks resolved): newsctl never
+    reads or writes elsewhere because of a setting. (An explicit `--dest` may point anywhere.)"""
+    root = os.path.realpath(settings.root)
+    for name in ("index_dir", "dest", "userdict"):
+        problem = _outside(root, getattr(settings, name), allow_root=name == "dest")
+        if problem:
+            raise ConfigError(f"{settings.origins.get(name, 'default')}: setting {name!r} {problem}")
+    for pattern in settings.posts:
+        problem = _outside(root, literal_prefix(pattern), allow_root=True) or (
+            "must not use `..`" if ".." in pattern.split("/") else None)
+        if problem:
+            raise ConfigError(f"{settings.origins.get('posts', 'default')}: setting 'posts': {pattern!r} {problem}")
+
+
+def _outside(root: str, value: str, allow_root: bool) -> str | None:
+    if os.path.isabs(value) or value.startswith("~"):
+        return f"must be a path relative to the archive root (got {value!r})"
+    resolved = os.path.realpath(os.path.join(root, value))
+    if resolved == root:
+        return None if allow_root else f"must name a folder or file below the archive root (got {value!r})"
+    if not resolved.startswith(root.rstrip(os.sep) + os.sep):
+        return f"leads outside the archive root ({value!r} resolves to {resolved})"
+    return None
+
+
+def literal_prefix(pattern: str) -> str:
+    """The folders of a glob before its first wildcard (`_posts/**/*.md` -> `_posts`)."""
+    parts = []
+    for part in pattern.split("/")[:-1]:
+        if any(ch in part for ch in "*?["):
+            break
+        parts.append(part)
+    return "/".join(parts)

@@ -16,7 +16,7 @@ from functools import cache, partial
 from pathlib import Path
 
 from newsctl.cache import folder_lister
-from newsctl.config import Settings
+from newsctl.config import Settings, literal_prefix
 from newsctl.names import day_and_id, is_neighbour, neighbour_names
 
 
@@ -41,15 +41,6 @@ def glob_to_regex(pattern: str) -> re.Pattern[str]:
             out.append(re.escape(pattern[i]))
             i += 1
     return re.compile("".join(out) + r"\Z")
-
-
-def literal_prefix(pattern: str) -> str:
-    parts = []
-    for part in pattern.split("/")[:-1]:
-        if any(ch in part for ch in "*?["):
-            break
-        parts.append(part)
-    return "/".join(parts)
 
 
 def walk_files(base: Path) -> Iterator[Path]:

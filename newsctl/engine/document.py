@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from newsctl.analysis import Token, normalize
 from newsctl.config import Settings
 from newsctl.engine.store import content_hash
-from newsctl.errors import NewsctlError
+from newsctl.errors import ConfigError
 
 
 @dataclass
@@ -139,6 +139,6 @@ def prepare_process(settings: Settings) -> None:
 
         try:
             load_user_dict(settings.userdict_path)
-        except ValueError as exc:
-            raise NewsctlError(str(exc)) from exc
+        except ValueError as exc:  # bad configuration: the file (inside the root) and its line
+            raise ConfigError(str(exc)) from exc
 
