@@ -316,6 +316,8 @@ def search_command(
         "--format", help="table (terminal default), plain (piped default), json, jsonl or paths.")] = None,
     absolute: Annotated[bool, typer.Option("--absolute", help="Absolute paths in the output.")] = False,
     update: Annotated[bool, typer.Option("--update", help="Update the index first.")] = False,
+    null: Annotated[bool, typer.Option(
+        "--null", "-0", help="With --format paths (implied): exact paths, each ended by NUL (xargs -0).")] = False,
 ) -> None:
     """Search the archive. Exit 0 with results, 1 with none, 2 for a query that cannot be parsed."""
     from typing import cast
@@ -326,11 +328,17 @@ def search_command(
     options = command.SearchOptions(query=" ".join(query), categories=category or [], tags=tag or [],
                                     stocks=stock or [], since=since, until=until,
                                     sort=cast(command.SortOrder, sort.value), limit=limit, offset=offset,
-                                    output=cast(command.SearchFormat, pick_format(output, "table", "plain")),
+                                    output=cast(command.SearchFormat, _search_format(output, null)),
                                     absolute=absolute, update=update)
     result = command.run(STATE.settings(), options)
-    print_search(result)
+    print_search(result, null=null)
     raise typer.Exit(result.exit_code)
+
+
+def _search_format(output: "SearchFormatChoice | None", null: bool) -> str:
+    if null and output is not None and output.value != "paths":
+        raise UsageError("--null/-0 goes with --format paths")
+    return "paths" if null else pick_format(output, "table", "plain")
 
 
 @app.command("show")

@@ -22,7 +22,7 @@ from rich.text import Text
 
 from newsctl.config import Settings
 from newsctl.dates import format_date
-from newsctl.paths import archive_path
+from newsctl.paths import archive_path, printable
 from newsctl.post import Post
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def metadata_fields(article: Post, settings: Settings, extracted: Extracted) -> 
         ("Id", article.id),
         ("Path", archive_path(settings.root, article.path)),
     ]
-    return [(label, value) for label, value in rows if value]
+    return [(label, printable(value)) for label, value in rows if value]
 
 
 def mark_matches(text: Text, query: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from newsctl.engine.progress import Advance, ProgressFactory, no_progress
 from newsctl.engine.updater import Summary
+from newsctl.paths import printable
 
 PROGRESS_MIN = 200  # fewer posts are read in well under a second: a bar would only flicker
 
@@ -48,9 +49,9 @@ def _bar(total: int) -> Iterator[Advance]:
 def print_index_summary(summary: Summary) -> None:
     out = sys.stderr
     if summary.rebuilt_because:
-        print(f"newsctl: rebuilt the index ({summary.rebuilt_because})", file=out)
+        print(f"newsctl: rebuilt the index ({printable(summary.rebuilt_because)})", file=out)
     for rel, reason in sorted(summary.skipped.items()):
-        print(f"{rel}: skipped: {reason}", file=out)
+        print(f"{printable(rel)}: skipped: {printable(reason)}", file=out)
     rate = f" ({summary.read / summary.seconds:,.0f} posts/s)" if summary.read and summary.seconds else ""
     print(f"index: {summary.added} added, {summary.updated} updated, {summary.deleted} deleted, "
           f"{len(summary.skipped)} skipped, {summary.unchanged} unchanged; "

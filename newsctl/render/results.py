@@ -11,19 +11,22 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from newsctl.paths import printable
+
 if TYPE_CHECKING:
     from newsctl.commands.search import SearchResult
 
 Record = dict[str, Any]
 
 
-def print_search(result: SearchResult) -> None:
-    """The stale-index warning on stderr, then the page in the format asked for."""
+def print_search(result: SearchResult, null: bool = False) -> None:
+    """The stale-index warning on stderr, then the page in the format asked for (`null`: paths
+    ended by NUL, exact)."""
     if result.stale:
-        print(f"newsctl: warning: the index is out of date ({result.stale}); run `newsctl index`, "
+        print(f"newsctl: warning: the index is out of date ({printable(result.stale)}); run `newsctl index`, "
               "or search with --update", file=sys.stderr)
     if result.output == "paths":
-        print_paths(result.paths)
+        print_paths(result.paths, null=null)
     else:
         print_results(result.records, result.output, query=result.query, total=result.total,
                       offset=result.offset, limit=result.limit, sort=result.sort)
@@ -32,7 +35,7 @@ def print_search(result: SearchResult) -> None:
 def print_results(records: list[Record], fmt: str, *, query: str, total: int, offset: int, limit: int,
                   sort: str) -> None:
     if fmt == "paths":
-        _write("".join(f"{r['path']}\n" for r in records))
+        _write("".join(f"{printable(r['path'])}\n" for r in records))
     elif fmt == "jsonl":
         _write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
     elif fmt == "json":
@@ -52,11 +55,11 @@ def _write(text: str) -> None:
 
 def _plain_block(rank: int, record: Record) -> str:
     """Three lines and a blank one: rank, date and title; path and categories; snippet."""
-    categories = " ".join(record["categories"])
-    lines = [f"{rank}. {record['date'][:10]}  {record['title']}",
-             f"   {record['path']}" + (f"  [{categories}]" if categories else "")]
+    categories = printable(" ".join(record["categories"]))
+    lines = [f"{rank}. {record['date'][:10]}  {printable(record['title'])}",
+             f"   {printable(record['path'])}" + (f"  [{categories}]" if categories else "")]
     if record.get("snippet"):
-        lines.append(f"   {record['snippet']}")
+        lines.append(f"   {printable(record['snippet'])}")
     return "\n".join(lines) + "\n\n"
 
 
@@ -83,21 +86,26 @@ def _print_table(records: list[Record], *, total: int, offset: int) -> None:
         if record.get("snippet"):
             cell.append("\n")
             cell.append_text(_marked(record["snippet"], record["highlights"]["snippet"], "dim"))
-        table.add_row(str(rank), record["date"][:10], cell, Text(", ".join(record["categories"])),
-                      Text(record["path"]))
+        table.add_row(str(rank), record["date"][:10], cell, Text(printable(", ".join(record["categories"]))),
+                      Text(printable(record["path"])))
     console.print(table)
 
 
 def _marked(text: str, spans: list[list[int]], style: str) -> Any:
     from rich.text import Text
 
+    if not text.isprintable():  # escaped control characters move the offsets: no marks then
+        return Text(printable(text), style=style, overflow="fold")
     marked = Text(text, style=style, overflow="fold")  # CJK has no spaces to wrap at
     for start, end in spans:
         marked.stylize("bold yellow", start, end)
     return marked
 
 
-def print_paths(paths: list[str]) -> None:
-    """One path per line, for xargs (no JSON, no Rich: this is the fast path of `search`)."""
-    if paths:
-        _write("\n".join(paths) + "\n")
+def print_paths(paths: list[str], null: bool = False) -> None:
+    """One path per line, for xargs (no JSON, no Rich: this is the fast path of `search`); control
+    characters escaped. With `null` (`-0`), each path exact and ended by a NUL, for `xargs -0`."""
+    if paths and null:
+        _write("".join(f"{path}\0" for path in paths))
+    elif paths:
+        _write("\n".join(map(printable, paths)) + "\n")
