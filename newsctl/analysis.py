@@ -14,6 +14,7 @@ from functools import cache
 from itertools import chain
 from operator import add
 from pathlib import Path
+from sys import intern
 
 from newsctl._t2s import T2S_PAIRS
 
@@ -91,6 +92,18 @@ def word_tokens(norm: str) -> list[Token]:
             if tok[0].isalnum() or _HAS_WORD_CHAR.search(tok[0])]
 
 
+def word_terms(norm: str) -> list[str]:
+    """The terms of `word_tokens` alone (what the index stores of them), interned: a huge post's
+    million tokens then cost a pointer each, not a tuple, two ints and a string."""
+    import rjieba
+
+    return list(map(intern, filter(_is_word, rjieba.cut_for_search(norm))))
+
+
+def _is_word(term: str) -> bool:
+    return term.isalnum() or _HAS_WORD_CHAR.search(term) is not None
+
+
 # ---- bigrams ----------------------------------------------------------------------------------
 
 _RUN = re.compile(r"\S+")
@@ -107,6 +120,16 @@ def ngram_tokens(norm: str) -> list[Token]:
         terms.append(run[-1])
         tokens += zip(terms, range(base, end), chain(range(base + 2, end + 1), (end,)), strict=True)
     return tokens
+
+
+def ngram_terms(norm: str) -> list[str]:
+    """The terms of `ngram_tokens` alone, in order (a term's position is its index), interned."""
+    terms: list[str] = []
+    for match in _RUN.finditer(norm):
+        run = match.group()
+        terms += map(intern, map(add, run, run[1:]))
+        terms.append(intern(run[-1]))
+    return terms
 
 
 def query_ngrams(term_norm: str) -> list[str]:

@@ -132,3 +132,16 @@ def test_index_memory_is_bounded_for_a_huge_post(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "newsctl", "--root", str(root), "search", "--format", "json",
                            "超长公告全文"], capture_output=True, timeout=120, env=child_env())
     assert done.returncode == 0 and json.loads(done.stdout), done.stderr
+
+
+def test_index_terms_are_the_token_streams_terms() -> None:
+    """The builder takes bare terms (memory); they are exactly the terms of the token streams."""
+    from conftest import SAMPLE_POSTS
+
+    from newsctl.analysis import ngram_terms, ngram_tokens, normalize, word_terms, word_tokens
+
+    texts = [normalize(p.read_text(encoding="utf-8")) for p in sorted(SAMPLE_POSTS.rglob("*.md"))]
+    texts += ["", " \n ", normalize("ab cde  f"), normalize("“增持” -- ... ＨＦＯ-1234yf\r\n")]
+    for text in texts:
+        assert word_terms(text) == [term for term, _, _ in word_tokens(text)]
+        assert ngram_terms(text) == [term for term, _, _ in ngram_tokens(text)]

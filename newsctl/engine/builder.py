@@ -85,14 +85,13 @@ class SegmentBuilder:
             entry[1].append(freq)
             self.cost += _POSTING_COST
 
-    def _add_words(self, table: dict[Any, Any], tokens: Sequence[tuple[str, int, int]]) -> None:
+    def _add_words(self, table: dict[Any, Any], tokens: Sequence[str]) -> None:
         """_add_posting(term, 1) for every token, inlined: this is a hot loop of indexing."""
         docnum = self.docnum
         single = docnum * SINGLE + 1
         get = table.get
         new_terms = 0
-        for token in tokens:
-            term = token[0]
+        for term in tokens:
             entry = get(term)
             if entry is None:
                 table[term] = single
@@ -109,14 +108,13 @@ class SegmentBuilder:
                 entry[1].append(1)
         self.cost += new_terms * _TERM_COST + len(tokens) * _POSTING_COST
 
-    def _add_ngrams(self, table: dict[Any, Any], tokens: Sequence[tuple[str, int, int]]) -> None:
+    def _add_ngrams(self, table: dict[Any, Any], tokens: Sequence[str]) -> None:
         """One pass over the tokens; a token's position is its index in the list."""
         docnum = self.docnum
         base = docnum * SINGLE
         get = table.get
         new_terms = 0
-        for pos, token in enumerate(tokens):
-            term = token[0]
+        for pos, term in enumerate(tokens):
             entry = get(term)
             if entry is None:
                 table[term] = base + pos

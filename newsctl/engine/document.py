@@ -11,7 +11,7 @@ from datetime import timezone
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from newsctl.analysis import Token, normalize
+from newsctl.analysis import normalize
 from newsctl.config import Settings
 from newsctl.engine.store import content_hash
 from newsctl.errors import ConfigError
@@ -27,10 +27,10 @@ class IndexedDocument:
     title: str
     date: int  # epoch seconds
     date_text: str  # ISO 8601 with the archive zone
-    title_words: list[Token]
-    body_words: list[Token]
-    title_ngrams: list[Token]
-    body_ngrams: list[Token]
+    title_words: list[str]  # the terms of analysis.word_tokens (word_terms: no offsets, interned)
+    body_words: list[str]
+    title_ngrams: list[str]  # the terms of analysis.ngram_tokens; a term's position is its index
+    body_ngrams: list[str]
     categories: list[str]  # as written (the index normalises them)
     tags: list[str]
     stocks: list[str]
@@ -116,7 +116,7 @@ _ARCHIVE_TZ: Any = timezone.utc  # set in each process from the settings
 
 
 def _document(post: Any, rel: str) -> IndexedDocument:
-    from newsctl.analysis import ngram_tokens, word_tokens
+    from newsctl.analysis import ngram_terms, word_terms
     from newsctl.text import extract
 
     extracted = extract(post.body)
@@ -124,8 +124,8 @@ def _document(post: Any, rel: str) -> IndexedDocument:
     title_norm, text_norm = normalize(post.title), normalize(extracted.text)
     return IndexedDocument(
         path=rel, id=post.id, title=post.title, date=int(moment.timestamp()), date_text=moment.isoformat(),
-        title_words=word_tokens(title_norm), body_words=word_tokens(text_norm),
-        title_ngrams=ngram_tokens(title_norm), body_ngrams=ngram_tokens(text_norm),
+        title_words=word_terms(title_norm), body_words=word_terms(text_norm),
+        title_ngrams=ngram_terms(title_norm), body_ngrams=ngram_terms(text_norm),
         categories=post.categories, tags=post.tags, stocks=list(extracted.stocks),
         media=extracted.media or None, source=extracted.source_url or None)
 
