@@ -126,7 +126,9 @@ def pick_format(requested: Enum | None, terminal: str, piped: str) -> str:
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    typer.echo(f"newsctl: error: {message}", err=True)
+    from newsctl.paths import printable  # a message may quote a file name: never a raw control
+
+    typer.echo(f"newsctl: error: {printable(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -374,8 +376,15 @@ def stats_command(
 
 def main() -> None:
     """Entry point: user-facing errors become one line on stderr and an exit code."""
+    import signal
+
     try:
-        app()
+        try:
+            app()
+        finally:
+            # drain the output here, inside the handlers: a Ctrl-C (or a closed pipe) while a long
+            # output is still being written would otherwise strike at the interpreter's exit
+            sys.stdout.flush()
     except KeyboardInterrupt:
         typer.echo("newsctl: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
@@ -384,3 +393,5 @@ def main() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(0)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # leaving: a late Ctrl-C changes nothing

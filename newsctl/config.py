@@ -322,6 +322,8 @@ def _confine(settings: Settings) -> None:
     reads or writes elsewhere because of a setting. (An explicit `--dest` may point anywhere.)"""
     root = os.path.realpath(settings.root)
     for name in ("index_dir", "dest", "userdict"):
+        if name == "userdict" and not settings.userdict:
+            continue  # no user dictionary
         problem = _outside(root, getattr(settings, name), allow_root=name == "dest")
         if problem:
             raise ConfigError(f"{settings.origins.get(name, 'default')}: setting {name!r} {problem}")
