@@ -144,10 +144,10 @@ class Postings:
 
 
 BLOCK_TERMS = 16  # dictionary entries per block: a look-up decodes at most this many
-# Trailer: magic, offsets of the field map, first keys, key ends, block offsets and block checksums,
-# the CRC-32 of the field map, then the CRC-32 of the trailer's own bytes before it.
-_DICT_MAGIC = b"NCT2"
-_DICT_TRAILER = struct.Struct("<4sQQQQQII")
+# Trailer: magic, offsets of the field map, first keys, key ends, block offsets, block checksums and
+# first-key checksums, the CRC-32 of the field map, then the CRC-32 of the trailer's own bytes before it.
+_DICT_MAGIC = b"NCT3"
+_DICT_TRAILER = struct.Struct("<4sQQQQQQII")
 
 
 class DamagedFile(IndexUnusable, ValueError):
@@ -177,6 +177,7 @@ class TermDictWriter:
         self.key_ends = array("I")
         self.offsets = array("Q")
         self.crcs = array("I")
+        self.key_crcs = array("I")
         self.count = 0
         self.fieldmap: dict[str, int] = {}
 
@@ -193,6 +194,7 @@ class TermDictWriter:
                 self.offsets.append(self.file.tell())
                 self.first_keys += key
                 self.key_ends.append(len(self.first_keys))
+                self.key_crcs.append(zlib.crc32(key))
             pending.append(b"".join((_varint(len(key)), key, _varint(len(value)), value)))
             self.count += 1
 
@@ -209,7 +211,7 @@ class TermDictWriter:
         self.offsets.append(self.file.tell())  # the end of the last block
         fieldmap = json.dumps(self.fieldmap).encode()
         sections = [fieldmap, bytes(self.first_keys), self.key_ends.tobytes(), self.offsets.tobytes(),
-                    self.crcs.tobytes()]
+                    self.crcs.tobytes(), self.key_crcs.tobytes()]
         starts = []
         for section in sections:
             starts.append(self.file.tell())
@@ -231,9 +233,10 @@ class TermDict:
     """Reads a TermDictWriter file: binary search over the blocks' first keys, then one block.
 
     Damage is detected where it is read, never trusted: the trailer and the field map are checked
-    at opening; a look-up checks the CRC of the block it lands in and of the next block, whose
-    first keys then prove (the file being sorted) that the key can only be in that block, even if
-    the keys the binary search compared on its way were damaged. A damaged part raises DamagedFile.
+    at opening; a look-up checks the CRC of the block it lands in and the CRC of the next block's
+    first key: the two first keys then prove (the file being sorted) that the key can only be in
+    that block, even if the keys the binary search compared on its way were damaged. A damaged part
+    raises DamagedFile.
     """
 
     def __init__(self, data: Any, name: object = "term dictionary") -> None:
@@ -247,7 +250,8 @@ class TermDict:
         bounds = (*starts[1:], end)
         if any(not 0 <= s <= e <= end for s, e in zip(starts, bounds, strict=True)):
             raise DamagedFile(name, "its trailer points outside the file")
-        fieldmap, first_keys, key_ends, offsets, crcs = (data[s:e] for s, e in zip(starts, bounds, strict=True))
+        fieldmap, first_keys, key_ends, offsets, crcs, key_crcs = (data[s:e] for s, e in zip(starts, bounds,
+                                                                                          strict=True))
         if zlib.crc32(fieldmap) != fieldmap_crc:
             raise DamagedFile(name, "its field map is damaged")
         self.fieldmap: dict[str, int] = json.loads(fieldmap)
@@ -258,8 +262,10 @@ class TermDict:
         self.offsets.frombytes(offsets)
         self.crcs = array("I")
         self.crcs.frombytes(crcs)
+        self.key_crcs = array("I")
+        self.key_crcs.frombytes(key_crcs)
         blocks = len(self.key_ends)
-        if len(self.offsets) != blocks + 1 or len(self.crcs) != blocks:
+        if len(self.offsets) != blocks + 1 or len(self.crcs) != blocks or len(self.key_crcs) != blocks:
             raise DamagedFile(name, "its block index is damaged")
         self._verified: set[int] = set()
 
@@ -280,7 +286,7 @@ class TermDict:
 
     def _block_for(self, key: bytes) -> int:
         """The last block whose first key is <= key (-1 when key sorts before every entry), proven by
-        the checksums of that block and the next one (their first keys bracket `key`)."""
+        the checksums of that block and of the next block's first key (the two bracket `key`)."""
         low, high = 0, len(self.key_ends)
         while low < high:
             middle = (low + high) // 2
@@ -289,9 +295,12 @@ class TermDict:
             else:
                 high = middle
         found = low - 1
-        for block in (found, found + 1):
-            if 0 <= block < len(self.key_ends) and block not in self._verified:
-                self._block(block)
+        if found >= 0 and found not in self._verified:
+            self._block(found)
+        after = found + 1
+        if after < len(self.key_ends) and after not in self._verified \
+                and zlib.crc32(self._first_key(after)) != self.key_crcs[after]:
+            raise DamagedFile(self.name, f"the first key of block {after} does not match its checksum")
         return found
 
     def _entries(self, block: int) -> Iterator[tuple[bytes, bytes]]:
