@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLE_POSTS, Cli, post_text
+from hypothesis import given
+from hypothesis import strategies as st
 
-from newsctl.analysis import normalize
+from newsctl.analysis import fold_query_syntax, normalize
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +109,16 @@ def test_searching_gan_does_not_find_qianlong(make_archive: Callable[..., Path])
     assert {Path(p).name for p in search_paths(root, "乾隆")} == {"2022-06-01-202206010000000001.md"}
     assert {Path(p).name for p in search_paths(root, "幹部")} == {"2022-06-01-202206010000000002.md",
                                                                 "2022-06-01-202206010000000003.md"}
+
+
+# ---- the folding itself -------------------------------------------------------------------------------
+
+@given(st.text(alphabet="“”\"\\（）：－ＯＲ　 ab茅台", max_size=40))
+def test_folding_keeps_one_character_per_character(query: str) -> None:
+    assert len(fold_query_syntax(query)) == len(query)
+
+
+def test_a_phrase_quoted_with_ascii_quotes_keeps_its_curly_quotes() -> None:
+    assert fold_query_syntax('"他说“好”" 茅台（') == '"他说“好”" 茅台('
+    assert fold_query_syntax("“走强 北向资金”") == '"走强 北向资金"'
+    assert fold_query_syntax("“走强“") == '"走强"'
