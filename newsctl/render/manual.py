@@ -104,11 +104,14 @@ def command_help(command: Any, ctx: Any, name: str) -> str:
 
 # ---- man page --------------------------------------------------------------------------------
 
+SYNOPSIS = "[\\fIGLOBAL OPTIONS\\fR] \\fICOMMAND\\fR [\\fIOPTIONS\\fR] [\\fIARGS\\fR]..."
+
+
 def man_page(group: Any, ctx: Any, version: str) -> str:
     """A roff man page (man 7 man) of the whole CLI."""
     lines = [f'.TH NEWSCTL 1 "" "newsctl {version}" "User Commands"',
              ".SH NAME", "newsctl \\- " + _roff(_first_line(group.help or "")),
-             ".SH SYNOPSIS", ".B newsctl", "[\\fIGLOBAL OPTIONS\\fR] \\fICOMMAND\\fR [\\fIOPTIONS\\fR] [\\fIARGS\\fR]...",
+             ".SH SYNOPSIS", ".B newsctl", SYNOPSIS,
              ".SH DESCRIPTION", *_paragraphs(group.help or ""),
              ".SH GLOBAL OPTIONS", *_options(group.params, ctx),
              ".SH COMMANDS"]
@@ -121,7 +124,7 @@ def man_page(group: Any, ctx: Any, version: str) -> str:
         lines += [f".SS newsctl {_roff(name)} {_roff(' '.join(pieces))}".rstrip(), *_paragraphs(command.help or ""),
                   *_options(command.params, sub_ctx)]
     lines.append(".SH EXAMPLES")
-    for name, rows in EXAMPLES.items():
+    for rows in EXAMPLES.values():
         for line, what in rows:
             lines += [".TP", f"\\fB{_roff(line)}\\fR", _roff(what)]
     lines.append(".SH EXIT STATUS")
@@ -145,7 +148,7 @@ def _options(params: Sequence[Any], ctx: Any) -> list[str]:
             continue
         names, text = record
         lines += [".TP", f"\\fB{_roff(names)}\\fR", _roff(text) if text else ""]
-    return [line for line in lines if line != ""] if lines else []
+    return [line for line in lines if line]
 
 
 def _paragraphs(text: str) -> list[str]:
