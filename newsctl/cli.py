@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
 import typer
 from typer.core import TyperGroup
 
-from newsctl import __version__
+from newsctl import __version__, completion
+from newsctl.cli_support import QueryCommand, pick_format, stdout_is_terminal
 from newsctl.errors import EXIT_INTERNAL, EXIT_USAGE, NewsctlError, UsageError
 
 if TYPE_CHECKING:
@@ -108,17 +109,6 @@ def _print_undecodable_names_as_bytes() -> None:
     if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
         utf8 = codecs.lookup(stream.encoding).name == "utf-8"
         stream.reconfigure(errors="surrogateescape" if utf8 else "backslashreplace")
-
-
-def stdout_is_terminal() -> bool:
-    return sys.stdout.isatty()
-
-
-def pick_format(requested: Enum | None, terminal: str, piped: str) -> str:
-    """The explicit --format, else the terminal or the piped default."""
-    if requested is not None:
-        return str(requested.value)
-    return terminal if stdout_is_terminal() else piped
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -285,6 +275,8 @@ class SearchFormatChoice(str, Enum):
     json = "json"
     jsonl = "jsonl"
     paths = "paths"
+    csv = "csv"
+    line = "line"
 
 
 class SortOrderChoice(str, Enum):
@@ -293,12 +285,28 @@ class SortOrderChoice(str, Enum):
     newest = "-date"
 
 
-@app.command("search", context_settings={"ignore_unknown_options": True})
+QUERY_HELP = ("Words, \"phrases\", OR, -word/NOT, title:/tag:/category:/stock: prefixes. A word that could be "
+              "an option (-x, --x) must follow `--` or be given with -e.")
+
+
+def query_text(words: list[str] | None, given: list[str] | None) -> str:
+    """-e/--query values first, then the positional words; a usage error when there are none."""
+    parts = [*(given or []), *(words or [])]
+    if not parts:
+        raise UsageError("no query: give words, or -e QUERY (see newsctl help search)")
+    return " ".join(parts)
+
+
+@app.command("search", cls=QueryCommand)
 def search_command(
-    query: Annotated[list[str], typer.Argument(help="Words, \"phrases\", OR, -word/NOT, title:/tag:/"
-                                               "category:/stock: prefixes.")],
-    category: Annotated[list[str] | None, typer.Option("--category", help="Only this category.")] = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only this tag.")] = None,
+    query: Annotated[list[str] | None, typer.Argument(help=QUERY_HELP, show_default=False)] = None,
+    expression: Annotated[list[str] | None, typer.Option(
+        "-e", "--query", help="The query (or part of it) as a value: it may start with '-' (repeatable).",
+        show_default=False)] = None,
+    category: Annotated[list[str] | None, typer.Option(
+        "--category", help="Only this category.", autocompletion=completion.categories)] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only this tag.",
+                                                  autocompletion=completion.tags)] = None,
     stock: Annotated[list[str] | None, typer.Option("--stock", help="Only posts naming this stock code.")] = None,
     since: Annotated[str | None, typer.Option("--since", help="From this date (2022-06-01, 7d, 2w).")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Up to this date (inclusive).")] = None,
@@ -307,23 +315,27 @@ def search_command(
     limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Results to show (0: all).")] = 20,
     offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many results.")] = 0,
     output: Annotated[SearchFormatChoice | None, typer.Option(
-        "--format", help="table (terminal default), plain (piped default), json, jsonl or paths.")] = None,
+        "--format", help="table (terminal default), plain (piped default), json, jsonl, paths, csv or line "
+        "(id, date, title, path; tab-separated).")] = None,
     absolute: Annotated[bool, typer.Option("--absolute", help="Absolute paths in the output.")] = False,
     update: Annotated[bool, typer.Option("--update", help="Update the index first.")] = False,
+    no_pager: Annotated[bool, typer.Option("--no-pager", help="Never page a long result list.")] = False,
 ) -> None:
-    """Search the archive. Exit 0 with results, 1 with none, 2 for a query that cannot be parsed."""
-    from typing import cast
+    """Search the archive. Exit 0 with results, 1 with none, 2 for a bad query, 4 without a usable index.
 
+    A word starting with '-' negates (公司 -市场) unless it could be an option: then write it after
+    `--` (newsctl search 公司 -- -finv) or give the query with -e (newsctl search -e -finv).
+    """
     from newsctl.commands import search as command
     from newsctl.render.results import print_search
 
-    options = command.SearchOptions(query=" ".join(query), categories=category or [], tags=tag or [],
-                                    stocks=stock or [], since=since, until=until,
+    options = command.SearchOptions(query=query_text(query, expression), categories=category or [],
+                                    tags=tag or [], stocks=stock or [], since=since, until=until,
                                     sort=cast(command.SortOrder, sort.value), limit=limit, offset=offset,
                                     output=cast(command.SearchFormat, pick_format(output, "table", "plain")),
                                     absolute=absolute, update=update)
     result = command.run(STATE.settings(), options)
-    print_search(result)
+    print_search(result, pager=not no_pager and stdout_is_terminal())
     raise typer.Exit(result.exit_code)
 
 

@@ -31,7 +31,7 @@ def post_ids(ctx: Any, incomplete: str) -> list[str]:
 
     found: dict[str, None] = {}
     try:
-        from newsctl.config import iter_post_paths
+        from newsctl.discovery import iter_post_paths
 
         for path in sorted(iter_post_paths(settings), key=lambda p: p.name, reverse=True):
             post_id = day_and_id(path.name)[1]
@@ -49,7 +49,7 @@ def _field_values(ctx: Any, fieldname: str, incomplete: str) -> list[str]:
     if settings is None:
         return []
     try:
-        from newsctl.query import SearchIndex
+        from newsctl.engine.reader import SearchIndex
 
         with SearchIndex(settings) as index:
             values = {value for segment in index.segments for value in segment.expand_prefix(fieldname, incomplete)}

@@ -6,6 +6,7 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1  # validation errors, no search results, busy index
 EXIT_USAGE = 2  # bad arguments, bad configuration, unparsable query
 EXIT_INTERNAL = 3  # a bug in newsctl; reported in one line (NEWSCTL_DEBUG=1 shows the traceback)
+EXIT_NO_INDEX = 4  # no index, or one that cannot be used (damaged, another format): not "no results"
 
 
 class NewsctlError(Exception):

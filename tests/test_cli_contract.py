@@ -28,7 +28,7 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def paths(root: Path, *args: str) -> list[str]:
-    result = Cli()("--root", root, "search", *args, "--limit", "0", "--format", "paths")
+    result = Cli()("--root", root, "search", "--limit", "0", "--format", "paths", *args)  # options first: `--`
     assert result.code in (0, 1), result
     return result.stdout.splitlines()
 

@@ -25,7 +25,7 @@ class EditResult:
 
 def run(settings: Settings, post: str) -> EditResult:
     """Resolve `post` (an id or a path, as `show` takes it), edit it, validate it."""
-    from newsctl.render.preview import resolve_post
+    from newsctl.commands.show import resolve_post
 
     path = resolve_post(settings, post)
     command = editor_command()
@@ -44,6 +44,6 @@ def _read(path: Path) -> bytes | None:
 
 
 def validate_one(settings: Settings, path: Path) -> Report:
-    from newsctl.validate import ValidateOptions, run_validate
+    from newsctl.commands import validate
 
-    return run_validate(settings, ValidateOptions(paths=[path]))
+    return validate.run(settings, paths=[path], select=[], ignore=[])

@@ -19,12 +19,12 @@ from typing import Any
 
 from newsctl.config import Settings
 from newsctl.engine.postings import Postings, TermDict, map_file
-from newsctl.errors import NewsctlError
+from newsctl.errors import EXIT_NO_INDEX, NewsctlError
 
 INDEX_NAME = "MAIN"
 # Bump whenever the schema, the file formats, the token streams (analysis.py) or the stored
 # values change: an index of another format is rebuilt by `newsctl index` and refused by `search`.
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4  # 4: ambiguous traditional characters (乾, 於 …) are no longer folded
 STATE_PREFIX = "newsctl-state-"
 MANIFEST_PREFIX = "newsctl-manifest-"
 VALUE_FIELDS = ("categories", "tags", "stocks")  # exact values, queried as field:value
@@ -32,7 +32,10 @@ _TOC_NAME = re.compile(rf"^_{INDEX_NAME}_(\d+)\.toc$")
 
 
 class IndexMissing(NewsctlError):
-    """No usable index: never built, or built in another format."""
+    """No usable index: never built, damaged, or built in another format (exit 4, not 1: a script
+    must tell "no results" from "no index")."""
+
+    exit_code = EXIT_NO_INDEX
 
 
 _SIDE_MAGIC = b"NCS1"

@@ -1,4 +1,5 @@
-"""How a query's words and the command's options share one command line (`search`, `trend`).
+"""The CLI's argument helpers: the output format choice, and how a query's words and the
+command's options share one command line (`search`, `trend`).
 
 The query language negates with a leading '-' (`公司 -市场`), which is also how options start.
 The rule, as in grep and git:
@@ -13,8 +14,9 @@ The rule, as in grep and git:
 
 from __future__ import annotations
 
-import difflib
 import re
+import sys
+from enum import Enum
 from typing import Any
 
 from typer.core import TyperCommand
@@ -25,6 +27,17 @@ _QUERY_WORD = "\x00"
 _OPTION_LIKE = re.compile(r"--?[A-Za-z0-9]")
 HOW_TO_DASH = "a query word starting with '-'? put the query after `--` (newsctl search -- -word) or give it " \
               "with -e (newsctl search -e -word)"
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def pick_format(requested: Enum | None, terminal: str, piped: str) -> str:
+    """The explicit --format, else the terminal or the piped default."""
+    if requested is not None:
+        return str(requested.value)
+    return terminal if stdout_is_terminal() else piped
 
 
 def _usage_error(message: str, ctx: Any) -> Exception:
@@ -106,15 +119,16 @@ class QueryCommand(TyperCommand):
 
 
 def _suggest(name: str, long_names: list[str], choices: dict[str, list[str]]) -> str | None:
-    if name.startswith("--"):
-        close = difflib.get_close_matches(name, long_names, n=1, cutoff=0.6)
-        if close:
-            return close[0]
-        bare = name[2:]
-        for option, values in choices.items():
-            value = difflib.get_close_matches(bare, values, n=1, cutoff=0.6)
-            if value:
-                return f"{option} {value[0]}"
-        return None
-    starting = [option for option in long_names if option[2:3] == name[1:2]]
-    return " or ".join(starting) if starting else None
+    """The closest option (`--limt` -> `--limit`) or option value (`--jsno` -> `--format json`),
+    compared without the dashes, which every name shares; a short option gets the long ones that
+    start with its letter (`-l` -> `--limit`)."""
+    import difflib
+
+    if not name.startswith("--"):
+        starting = [option for option in long_names if option[2:3] == name[1:2]]
+        return " or ".join(starting) if starting else None
+    bare = name[2:]
+    candidates = {option[2:]: option for option in long_names}
+    candidates |= {value: f"{option} {value}" for option, values in choices.items() for value in values}
+    close = difflib.get_close_matches(bare, list(candidates), n=1, cutoff=0.6)
+    return candidates[close[0]] if close else None
