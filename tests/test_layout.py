@@ -16,7 +16,8 @@ from newsctl.engine.reader import SortOrder
 
 PACKAGE = Path(__file__).resolve().parent.parent / "newsctl"
 MAX_LINES = 500
-PRINTERS = ("newsctl.cli", "newsctl.render")  # the only modules that write to stdout or stderr
+# the only modules that write to stdout or stderr (and import typer)
+PRINTERS = ("newsctl.cli", "newsctl.cli_support", "newsctl.cli_tools", "newsctl.render")
 
 
 def module_name(path: Path) -> str:

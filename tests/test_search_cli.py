@@ -463,7 +463,7 @@ def test_quoted_operator_words_are_plain_text(search: Searcher) -> None:
 def test_no_index_says_to_run_index(tmp_path: Path) -> None:
     root = copy_samples(tmp_path / "archive")
     result = Cli()("--root", root, "search", "信也科技")
-    assert result.code == 1, result
+    assert result.code == 4, result  # no index: its own exit code
     assert "newsctl index" in result.stderr and result.stdout == ""
     assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1
 
