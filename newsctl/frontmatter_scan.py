@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from newsctl.post import Post
 
 _TOP_KEY = re.compile(r"(?P<key>[A-Za-z_][A-Za-z0-9_-]*)[ \t]*:(?:[ \t]|$)")
 _CONTINUATION = re.compile(r"[ \t]|-(?:[ \t]|$)|#|$")  # indented, a list item, a comment, blank
@@ -61,3 +64,18 @@ def _blocks(lines: list[str], first_line: int) -> list[tuple[str, int, str]]:
     if current is not None:
         blocks.append((current[0], current[1], "\n".join(current[2]) + "\n"))
     return blocks
+
+
+def tolerant_post(post: Post) -> Post | None:
+    """A view of a post whose only reading error is invalid YAML: the keys the scan could read as
+    its meta, every key seen in `key_lines` (so a key present but unreadable is not "missing"), the
+    body as read. None for any other post (it was read, or it is worse than a YAML slip)."""
+    from newsctl.post import YAML_SYNTAX, front_matter_handler, reading_errors
+
+    errors = reading_errors(post)
+    if not post.raw or not errors or any(problem.code != YAML_SYNTAX for problem in errors):
+        return None
+    lines = post.raw.replace("\r\n", "\n").removeprefix("\ufeff").split("\n")
+    fm_text = "\n".join(lines[1:max(post.body_line - 2, 1)])
+    scanned = scan_front_matter(fm_text, 2, front_matter_handler().load)
+    return replace(post, meta=scanned.meta, key_lines=scanned.key_lines, problems=[])
