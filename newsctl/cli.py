@@ -158,6 +158,7 @@ class FindingFormatChoice(str, Enum):
     concise = "concise"
     json = "json"
     github = "github"
+    sarif = "sarif"
 
 
 @app.command("validate")
@@ -165,7 +166,8 @@ def validate_command(
     paths: Annotated[list[Path] | None, typer.Argument(
         help="Posts or folders to check (default: the whole archive).", show_default=False)] = None,
     output: Annotated[FindingFormatChoice | None, typer.Option(
-        "--format", help="text (terminal default), concise (piped default), json or github.")] = None,
+        "--format", "--output-format",
+        help="text (terminal default), concise (piped default), json, github or sarif.")] = None,
     select: Annotated[list[str] | None, typer.Option(
         "--select", help="Only these rule codes or prefixes (comma-separated, repeatable).")] = None,
     ignore: Annotated[list[str] | None, typer.Option(
@@ -175,16 +177,20 @@ def validate_command(
     diff: Annotated[bool, typer.Option("--diff", help="Show what --fix would change; write nothing.")] = False,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="List and read every neighbour of the given posts; no .newsctl/cache.")] = False,
+    statistics: Annotated[bool, typer.Option(
+        "--statistics", help="Count the findings per code instead of listing them.")] = False,
+    exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when findings fail.")] = False,
 ) -> None:
     """Check posts for defects. Exit 0 when clean, 1 when errors were found."""
     from newsctl.commands import validate
 
     report = validate.run(_settings_for_paths(paths), paths=paths or [], select=_split_codes(select),
                           ignore=_split_codes(ignore), fix=fix, diff=diff, use_cache=not no_cache)
-    from newsctl.render.findings import print_findings
+    from newsctl.render.findings import print_findings, print_statistics
 
-    print_findings(report, cast("FindingFormat", pick_format(output, "text", "concise")))
-    raise typer.Exit(report.exit_code(strict=strict))
+    fmt = cast("FindingFormat", pick_format(output, "text", "concise"))
+    (print_statistics if statistics and not diff else print_findings)(report, fmt)
+    raise typer.Exit(0 if exit_zero else report.exit_code(strict=strict))
 
 
 def _split_codes(values: list[str] | None) -> list[str]:

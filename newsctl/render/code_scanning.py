@@ -34,15 +34,19 @@ class FindingLike(Protocol):
     def severity(self) -> str: ...
 
 
-@dataclass(frozen=True)
-class RuleText:
-    """What a dashboard shows about a rule (from the rule registry)."""
+class RuleText(Protocol):
+    """What a dashboard shows about a rule (a registry entry, rules.Rule, has it)."""
 
-    code: str
-    name: str
-    severity: str
-    what: str
-    how: str
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def what(self) -> str: ...
+    @property
+    def how(self) -> str: ...
 
 
 # ---- --statistics --------------------------------------------------------------------------------
