@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLE_POSTS, Cli, run_newsctl
-from terminal import COLOUR_PARAMS, SGR, has_pty, run_in_terminal
+from terminal import ANSI, COLOUR_PARAMS, SGR, has_pty, run_in_terminal
 
 pytestmark = pytest.mark.skipif(not has_pty(), reason="needs a pseudo-terminal")
 
@@ -28,9 +28,13 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def results(root: Path, *query: str) -> list[dict[str, object]]:
-    result = Cli()("--root", root, "search", *query, "--format", "json", "--limit", "0")
+    """The JSON records, paths relative to the root (as a search run in the root prints them)."""
+    result = Cli()("--root", root, "search", *query, "--format", "json", "--limit", "0", "--absolute")
     assert result.code == 0, result
-    return list(json.loads(result.stdout)["results"])
+    records = list(json.loads(result.stdout)["results"])
+    for record in records:
+        record["path"] = Path(record["path"]).relative_to(root).as_posix()
+    return records
 
 
 @pytest.mark.parametrize("columns", [80, 120])
@@ -95,7 +99,7 @@ def test_long_result_lists_go_through_the_pager(indexed: Path, tmp_path: Path, l
                           cwd=indexed)
     assert run.code == 0, run
     if paged:
-        text = paged_file.read_text(encoding="utf-8")
+        text = ANSI.sub("", paged_file.read_text(encoding="utf-8"))
         assert all(title[:8] in text for title in titles)
         assert titles[-1][:8] not in run.text
     else:

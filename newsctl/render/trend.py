@@ -10,10 +10,11 @@ import shutil
 import sys
 from typing import TYPE_CHECKING
 
+from newsctl.render.bars import bar
+
 if TYPE_CHECKING:
     from newsctl.commands.trend import TrendResult
 
-BAR = "█"
 SCHEMA = 1
 
 
@@ -50,13 +51,6 @@ def trend_csv(result: TrendResult) -> str:
     writer.writerow(("period", "start", "count"))
     writer.writerows((p.label, p.start.isoformat(), p.count) for p in result.periods)
     return buffer.getvalue()
-
-
-def bar(count: int, peak: int, width: int) -> str:
-    """Blocks proportional to count/peak; any non-zero count shows at least one block."""
-    if count <= 0 or peak <= 0 or width <= 0:
-        return ""
-    return BAR * max(1, round(width * count / peak))
 
 
 def chart_text(result: TrendResult, columns: int) -> str:
