@@ -130,7 +130,7 @@ def test_an_index_of_another_format_is_refused_then_rebuilt(cli: Cli, sample_arc
     state["format"] = 0
     state_file.write_text(json.dumps(state))
     refused = cli("--root", sample_archive, "search", "马克思")
-    assert refused.code == 1 and "run `newsctl index`" in refused.stderr and "format 0" in refused.stderr
+    assert refused.code == 4 and "run `newsctl index`" in refused.stderr and "format 0" in refused.stderr
     err = index(cli, sample_archive)
     assert "rebuilt the index (the index format changed" in err and SUMMARY.format(36, 0, 0, 0) in err
     assert found(cli, sample_archive, "马克思") == [MARX]
@@ -149,7 +149,7 @@ def test_a_changed_user_dictionary_triggers_a_rebuild(cli: Cli, sample_archive: 
 
 def test_search_without_an_index_says_what_to_run(cli: Cli, sample_archive: Path) -> None:
     result = cli("--root", sample_archive, "search", "马克思")
-    assert result.code == 1 and "no index yet" in result.stderr and "newsctl index" in result.stderr
+    assert result.code == 4 and "no index yet" in result.stderr and "newsctl index" in result.stderr
     updated = cli("--root", sample_archive, "search", "马克思", "--update", "--format", "paths", "--absolute")
     assert updated.code == 0 and updated.stdout.strip() == str(sample_archive / MARX)
 
