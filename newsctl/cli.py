@@ -21,6 +21,7 @@ from typer.core import TyperGroup
 
 from newsctl import __version__, completion
 from newsctl.cli_support import QueryCommand, pick_format, stdout_is_terminal
+from newsctl.cli_tools import register as register_tools
 from newsctl.errors import EXIT_INTERNAL, EXIT_USAGE, NewsctlError, UsageError
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ app = typer.Typer(
     help="Manage a Jekyll archive of Chinese news posts: add, validate, index, search, show.\n\n"
     "Exit codes: 0 ok; 1 findings, no results or a busy index; 2 usage error; 3 internal error.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion; also `newsctl completion SHELL`
     rich_markup_mode=None,  # plain help: Rich is not imported on the start-up path
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -347,7 +348,7 @@ def search_command(
 
 @app.command("show")
 def show_command(
-    post: Annotated[str, typer.Argument(help="A post id or path.")],
+    post: Annotated[str, typer.Argument(help="A post id or path.", autocompletion=completion.post_ids)],
     highlight: Annotated[str | None, typer.Option("--highlight", help="Highlight this query's matches.")] = None,
     raw: Annotated[bool, typer.Option("--raw", help="Print the file as it is.")] = False,
     no_pager: Annotated[bool, typer.Option("--no-pager", help="Never page long articles.")] = False,
@@ -374,6 +375,9 @@ def stats_command(
     with counting_progress() as progress:
         result = stats.run(settings, progress)
     print_stats(result, settings.tz, info_format(output))
+
+
+register_tools(app, STATE.settings, query_text, QUERY_HELP)
 
 
 def main() -> None:

@@ -62,20 +62,20 @@ def run(settings: Settings, options: TrendOptions) -> TrendResult:
 
 def hit_days(settings: Settings, options: TrendOptions) -> tuple[list[date], str | None]:
     """The day (archive zone) of every post the query matches, and the index's staleness."""
-    from newsctl.query import Filters, SearchIndex
-    from newsctl.search import parse_query, parse_when
+    from newsctl.engine.querylang import parse_query
+    from newsctl.engine.reader import SearchIndex
+    from newsctl.engine.searcher import make_filters
 
     node = parse_query(options.query)
-    filters = Filters(categories=options.categories, tags=options.tags, stocks=options.stocks,
-                      since=parse_when(options.since, "--since", settings) if options.since else None,
-                      until=parse_when(options.until, "--until", settings) if options.until else None)
+    filters = make_filters(settings, options.categories, options.tags, options.stocks, options.since,
+                           options.until)
     with SearchIndex(settings) as index:
         hits = index.run(node, filters, "date", None, 0)
         return [date.fromisoformat(hit.date[:10]) for hit in hits.hits()], index.stale or None
 
 
 def _day(value: str, option: str, settings: Settings) -> date:
-    from newsctl.search import parse_when
+    from newsctl.engine.searcher import parse_when
 
     return parse_when(value, option, settings).astimezone(settings.tz).date()
 

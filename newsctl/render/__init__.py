@@ -9,3 +9,4 @@ from typing import Literal
 
 InfoFormat = Literal["text", "json"]  # config, rules, stats
 FindingFormat = Literal["text", "concise", "json", "github", "sarif"]  # validate
+TrendFormat = Literal["chart", "json", "csv"]  # trend

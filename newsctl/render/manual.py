@@ -95,6 +95,47 @@ def examples_text(command: str) -> str:
     return "Examples:\n" + "".join(f"  $ {line}\n      {what}\n" for line, what in rows)
 
 
+def print_help(group: Any, ctx: Any, name: str | None) -> None:
+    """`newsctl help [COMMAND]`: the group's help, or one command's help and examples."""
+    import sys
+
+    if name is None:
+        sys.stdout.write(str(group.get_help(ctx)).rstrip("\n") + "\n\nSee `newsctl help COMMAND` for examples.\n")
+        return
+    command = group.get_command(ctx, name)
+    if command is None:
+        raise _unknown_command(name, group.list_commands(ctx))
+    sub_ctx = command.make_context(name, [], parent=ctx, resilient_parsing=True)
+    sys.stdout.write(command_help(command, sub_ctx, name))
+
+
+def _unknown_command(name: str, known: list[str]) -> Exception:
+    import difflib
+
+    from newsctl.errors import UsageError
+
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return UsageError(f"no command {name!r}{hint}; the commands: {', '.join(known)}")
+
+
+def print_man_page(group: Any, ctx: Any, version: str) -> None:
+    import sys
+
+    sys.stdout.write(man_page(group, ctx, version))
+
+
+def print_completion_script(prog_name: str, shell: str) -> None:
+    """Typer's completion script for `shell` (the one `--show-completion` prints)."""
+    import sys
+
+    from typer.completion import get_completion_script
+
+    complete_var = f"_{prog_name.replace('-', '_').upper()}_COMPLETE"
+    sys.stdout.write(get_completion_script(prog_name=prog_name, complete_var=complete_var, shell=shell).rstrip()
+                     + "\n")
+
+
 def command_help(command: Any, ctx: Any, name: str) -> str:
     """What `newsctl NAME --help` prints, then the examples."""
     text = str(command.get_help(ctx)).rstrip("\n") + "\n"

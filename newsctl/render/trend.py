@@ -10,6 +10,7 @@ import shutil
 import sys
 from typing import TYPE_CHECKING
 
+from newsctl.render import TrendFormat
 from newsctl.render.bars import bar
 
 if TYPE_CHECKING:
@@ -18,13 +19,17 @@ if TYPE_CHECKING:
 SCHEMA = 1
 
 
-def print_trend(result: TrendResult, fmt: str) -> None:
-    """fmt: chart (Rich when stdout is a terminal), plain (the chart without styles), json or csv."""
+def print_trend(result: TrendResult, fmt: TrendFormat) -> None:
+    """chart: Rich on a terminal, the same bars as plain lines when piped; json; csv. The stale-index
+    warning goes to stderr first."""
+    if result.stale:
+        print(f"newsctl: warning: the index is out of date ({result.stale}); run `newsctl index`",
+              file=sys.stderr)
     if fmt == "json":
         _write(trend_json(result))
     elif fmt == "csv":
         _write(trend_csv(result))
-    elif fmt == "chart":
+    elif sys.stdout.isatty():
         _print_rich_chart(result)
     else:
         _write(chart_text(result, shutil.get_terminal_size().columns))
