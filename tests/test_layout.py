@@ -10,7 +10,7 @@ from typing import get_args
 
 import pytest
 
-from newsctl import cli, render
+from newsctl import cli, cli_tools, render
 from newsctl.commands.search import SearchFormat
 from newsctl.engine.reader import SortOrder
 
@@ -105,6 +105,7 @@ def test_commands_are_one_module_each_with_run() -> None:
 @pytest.mark.parametrize(("choice", "values"), [
     (cli.InfoFormatChoice, render.InfoFormat),
     (cli.FindingFormatChoice, render.FindingFormat),
+    (cli_tools.TrendFormatChoice, render.TrendFormat),
     (cli.SearchFormatChoice, SearchFormat),
     (cli.SortOrderChoice, SortOrder),
 ])
