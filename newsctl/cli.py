@@ -38,6 +38,13 @@ PASS_THROUGH: tuple[type[BaseException], ...] = (
 class NewsctlGroup(TyperGroup):
     """Turns user-facing errors into one line on stderr and their exit code, for every command."""
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        # Typer's --show-completion detects the shell it runs in; given a shell name, print that
+        # shell's script instead (`newsctl --show-completion zsh` from bash).
+        if len(args) >= 2 and args[0] == "--show-completion" and args[1] in ("bash", "zsh", "fish"):
+            args = ["completion", *args[1:]]
+        return list(super().parse_args(ctx, args))
+
     def invoke(self, ctx: Any) -> object:  # click's Context; typer vendors click in some versions
         try:
             return super().invoke(ctx)

@@ -122,3 +122,12 @@ def test_a_real_bash_completes_through_the_generated_script(indexed: Path) -> No
     proc = subprocess.run(["bash", "-c", script], env=environment(), capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == ["search", "emnews"]
+
+
+@pytest.mark.parametrize(("shell", "mark"), [("zsh", "compdef"), ("fish", "complete --command newsctl"),
+                                             ("bash", "complete -o default -F")])
+def test_show_completion_takes_a_shell_name(shell: str, mark: str) -> None:
+    proc = subprocess.run([str(SCRIPT), "--show-completion", shell], env=environment(), capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert mark in proc.stdout
