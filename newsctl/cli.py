@@ -63,7 +63,8 @@ app = typer.Typer(
     name="newsctl",
     cls=NewsctlGroup,
     help="Manage a Jekyll archive of Chinese news posts: add, validate, index, search, show.\n\n"
-    "Exit codes: 0 ok; 1 findings, no results or a busy index; 2 usage error; 3 internal error.",
+    "Exit codes: 0 ok; 1 findings, no results or a busy index; 2 usage error; 3 internal error; "
+    "4 no usable index.",
     no_args_is_help=True,
     add_completion=True,  # --install-completion, --show-completion; also `newsctl completion SHELL`
     rich_markup_mode=None,  # plain help: Rich is not imported on the start-up path
