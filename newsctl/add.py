@@ -53,15 +53,14 @@ import contextlib
 import math
 import os
 import re
-import shlex
-import subprocess
 import sys
 import tempfile
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 from urllib.parse import urlsplit
 
 from newsctl.config import Settings
@@ -69,6 +68,8 @@ from newsctl.dates import parse_date
 from newsctl.errors import NewsctlError, UsageError
 from newsctl.post import MAX_POST_BYTES, SAFE_ID_RE
 from newsctl.text import find_source_links
+
+T = TypeVar("T")
 
 EDITOR_COMMENT = "#~"
 BODY_LIMIT = MAX_POST_BYTES - 64 * 1024  # room for the front matter and the source line
@@ -110,16 +111,33 @@ class Draft:
 
 def draft_from_options(options: AddOptions, settings: Settings) -> tuple[Draft, str | None]:
     """The draft of `add --title ...` with its fields checked but no body yet, and the checked
-    source URL: the body is read (the editor opened) only once the post is known not to be refused."""
+    source URL: the body is read (the editor opened) only once the post is known not to be refused.
+    Every missing or bad field is reported at once, in one usage error. Categories and tags default
+    to the `[add]` table of newsctl.toml."""
+    problems: list[str] = []
+
+    def checked(check: Callable[..., T], *args: Any) -> T | None:
+        try:
+            return check(*args)
+        except UsageError as exc:
+            problems.append(str(exc))
+            return None
+
     if options.title is None:
-        raise UsageError("--title is required (or use --from-jsonl FILE for a feed)")
-    title = check_title(options.title, settings.max_title_length)
-    moment = parse_moment(options.date, settings.tz) if options.date is not None else now(settings.tz)
-    check_moment(moment, settings)
-    categories = check_words(options.categories, "category", "--category")
-    tags = check_words(options.tags, "tag", "--tag")
-    post_id = check_id(options.post_id, "--id") if options.post_id is not None else None
-    source_url = check_url(options.source_url) if options.source_url is not None else None
+        problems.append("--title is required (or use --from-jsonl FILE for a feed)")
+    title = checked(check_title, options.title, settings.max_title_length) if options.title is not None else None
+    moment = checked(parse_moment, options.date, settings.tz) if options.date is not None else now(settings.tz)
+    if moment is not None:
+        checked(check_moment, moment, settings)
+    categories = checked(check_words, options.categories or settings.add_categories, "category", "--category")
+    tags = checked(check_words, options.tags or settings.add_tags, "tag", "--tag")
+    post_id = checked(check_id, options.post_id, "--id") if options.post_id is not None else None
+    source_url = checked(check_url, options.source_url) if options.source_url is not None else None
+    if problems:
+        if options.source_url is None:
+            problems.append("no --source-url URL (needed unless the body ends with a '<http…>' line)")
+        raise UsageError("; ".join(problems))
+    assert title is not None and moment is not None and categories is not None and tags is not None
     return Draft(title, moment, categories, tags, "", post_id), source_url
 
 
@@ -293,14 +311,16 @@ def editor_template(title: str) -> str:
 
 
 def body_from_editor(title: str) -> str:
-    command = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    from newsctl.editor import editor_command, run_editor
+
+    command = editor_command()
     if not command:
         raise UsageError("no body: set $VISUAL or $EDITOR, or pass --body-file FILE (or - for stdin)")
     handle, name = tempfile.mkstemp(prefix="newsctl-body-", suffix=".md")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(editor_template(title))
-        run_editor(shlex.split(command), name)
+        run_editor(command, name, consequence="nothing written")
         text = decode_body(Path(name).read_bytes(), "editor buffer")
     finally:
         os.unlink(name)
@@ -309,11 +329,3 @@ def body_from_editor(title: str) -> str:
         raise NewsctlError("the body is empty; nothing written")
     return clean_body(body, "editor buffer")
 
-
-def run_editor(command: list[str], name: str) -> None:
-    try:
-        status = subprocess.run([*command, name], check=False).returncode
-    except OSError as exc:
-        raise UsageError(f"cannot start the editor {command[0]!r}: {exc.strerror or exc}") from exc
-    if status != 0:
-        raise NewsctlError(f"the editor exited with status {status}; nothing written")

@@ -69,6 +69,42 @@ def normalize(text: str) -> str:
     return _needs_mapping().sub(_mapped, text).lower()
 
 
+# ---- query syntax as input methods type it ------------------------------------------------------
+
+_OPENING_QUOTE, _CLOSING_QUOTE = "\u201c", "\u201d"  # “ ”
+_SYNTAX_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: ord(" ")}
+
+
+def fold_query_syntax(query: str) -> str:
+    """The query with the full-width forms a Chinese input method types read as the query
+    language's own: `title：x` is `title:x`, `（a ＯＲ b）` is `(a OR b)`, `－x` is `-x`, a
+    U+3000 space is a space, and “…” quotes a phrase as "…" does. Inside a phrase quoted with
+    '"' nothing changes (a phrase may hold curly quotes); one character stays one character, so
+    columns in error messages still point into the query as typed."""
+    out: list[str] = []
+    closing: str | None = None  # the quote that ends the phrase being read
+    escaped = False
+    for char in query:
+        if closing == '"':
+            out.append(char)
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                closing = None
+        elif closing == _CLOSING_QUOTE:  # either curly quote ends it: some input methods type “ twice
+            curly = char in (_OPENING_QUOTE, _CLOSING_QUOTE)
+            out.append('"' if curly else char)
+            closing = None if curly else closing
+        elif char in (_OPENING_QUOTE, _CLOSING_QUOTE, '"'):
+            out.append('"')
+            closing = '"' if char == '"' else _CLOSING_QUOTE
+        else:
+            out.append(char.translate(_SYNTAX_WIDTH))
+    return "".join(out)
+
+
 # ---- jieba words ------------------------------------------------------------------------------
 
 def load_tokenizer() -> None:

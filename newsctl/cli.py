@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
 import typer
 from typer.core import TyperGroup
 
-from newsctl import __version__
+from newsctl import __version__, completion
+from newsctl.cli_support import QueryCommand, pick_format, stdout_is_terminal
+from newsctl.cli_tools import register as register_tools
 from newsctl.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, NewsctlError, UsageError
 
 if TYPE_CHECKING:
@@ -35,6 +37,13 @@ PASS_THROUGH: tuple[type[BaseException], ...] = (
 
 class NewsctlGroup(TyperGroup):
     """Turns user-facing errors into one line on stderr and their exit code, for every command."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        # Typer's --show-completion detects the shell it runs in; given a shell name, print that
+        # shell's script instead (`newsctl --show-completion zsh` from bash).
+        if len(args) >= 2 and args[0] == "--show-completion" and args[1] in ("bash", "zsh", "fish"):
+            args = ["completion", *args[1:]]
+        return list(super().parse_args(ctx, args))
 
     def invoke(self, ctx: Any) -> object:  # click's Context; typer vendors click in some versions
         try:
@@ -60,7 +69,7 @@ app = typer.Typer(
     "Exit codes: 0 ok; 1 findings, no results or a busy index; 2 usage error; 3 internal error; "
     "4 no index, or a damaged one; 130 interrupted.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion; also `newsctl completion SHELL`
     rich_markup_mode=None,  # plain help: Rich is not imported on the start-up path
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -114,17 +123,6 @@ def _print_undecodable_names_as_bytes() -> None:
         stream.reconfigure(errors="surrogateescape" if utf8 else "backslashreplace")
 
 
-def stdout_is_terminal() -> bool:
-    return sys.stdout.isatty()
-
-
-def pick_format(requested: Enum | None, terminal: str, piped: str) -> str:
-    """The explicit --format, else the terminal or the piped default."""
-    if requested is not None:
-        return str(requested.value)
-    return terminal if stdout_is_terminal() else piped
-
-
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     from newsctl.paths import printable  # a message may quote a file name: never a raw control
 
@@ -174,6 +172,7 @@ class FindingFormatChoice(str, Enum):
     concise = "concise"
     json = "json"
     github = "github"
+    sarif = "sarif"
 
 
 @app.command("validate")
@@ -181,7 +180,8 @@ def validate_command(
     paths: Annotated[list[Path] | None, typer.Argument(
         help="Posts or folders to check (default: the whole archive).", show_default=False)] = None,
     output: Annotated[FindingFormatChoice | None, typer.Option(
-        "--format", help="text (terminal default), concise (piped default), json or github.")] = None,
+        "--format", "--output-format",
+        help="text (terminal default), concise (piped default), json, github or sarif.")] = None,
     select: Annotated[list[str] | None, typer.Option(
         "--select", help="Only these rule codes or prefixes (comma-separated, repeatable).")] = None,
     ignore: Annotated[list[str] | None, typer.Option(
@@ -191,16 +191,20 @@ def validate_command(
     diff: Annotated[bool, typer.Option("--diff", help="Show what --fix would change; write nothing.")] = False,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="List and read every neighbour of the given posts; no .newsctl/cache.")] = False,
+    statistics: Annotated[bool, typer.Option(
+        "--statistics", help="Count the findings per code instead of listing them.")] = False,
+    exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when findings fail.")] = False,
 ) -> None:
     """Check posts for defects. Exit 0 when clean, 1 when errors were found."""
     from newsctl.commands import validate
 
     report = validate.run(_settings_for_paths(paths), paths=paths or [], select=_split_codes(select),
                           ignore=_split_codes(ignore), fix=fix, diff=diff, use_cache=not no_cache)
-    from newsctl.render.findings import print_findings
+    from newsctl.render.findings import print_findings, print_statistics
 
-    print_findings(report, cast("FindingFormat", pick_format(output, "text", "concise")))
-    raise typer.Exit(report.exit_code(strict=strict))
+    fmt = cast("FindingFormat", pick_format(output, "text", "concise"))
+    (print_statistics if statistics and not diff else print_findings)(report, fmt)
+    raise typer.Exit(0 if exit_zero else report.exit_code(strict=strict))
 
 
 def _split_codes(values: list[str] | None) -> list[str]:
@@ -293,6 +297,8 @@ class SearchFormatChoice(str, Enum):
     json = "json"
     jsonl = "jsonl"
     paths = "paths"
+    csv = "csv"
+    line = "line"
 
 
 class SortOrderChoice(str, Enum):
@@ -301,12 +307,28 @@ class SortOrderChoice(str, Enum):
     newest = "-date"
 
 
-@app.command("search", context_settings={"ignore_unknown_options": True})
+QUERY_HELP = ("Words, \"phrases\", OR, -word/NOT, title:/tag:/category:/stock: prefixes. A word that could be "
+              "an option (-x, --x) must follow `--` or be given with -e.")
+
+
+def query_text(words: list[str] | None, given: list[str] | None) -> str:
+    """-e/--query values first, then the positional words; a usage error when there are none."""
+    parts = [*(given or []), *(words or [])]
+    if not parts:
+        raise UsageError("no query: give words, or -e QUERY (see newsctl help search)")
+    return " ".join(parts)
+
+
+@app.command("search", cls=QueryCommand)
 def search_command(
-    query: Annotated[list[str], typer.Argument(help="Words, \"phrases\", OR, -word/NOT, title:/tag:/"
-                                               "category:/stock: prefixes.")],
-    category: Annotated[list[str] | None, typer.Option("--category", help="Only this category.")] = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only this tag.")] = None,
+    query: Annotated[list[str] | None, typer.Argument(help=QUERY_HELP, show_default=False)] = None,
+    expression: Annotated[list[str] | None, typer.Option(
+        "-e", "--query", help="The query (or part of it) as a value: it may start with '-' (repeatable).",
+        show_default=False)] = None,
+    category: Annotated[list[str] | None, typer.Option(
+        "--category", help="Only this category.", autocompletion=completion.categories)] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only this tag.",
+                                                  autocompletion=completion.tags)] = None,
     stock: Annotated[list[str] | None, typer.Option("--stock", help="Only posts naming this stock code.")] = None,
     since: Annotated[str | None, typer.Option("--since", help="From this date (2022-06-01, 7d, 2w).")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Up to this date (inclusive).")] = None,
@@ -315,25 +337,29 @@ def search_command(
     limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Results to show (0: all).")] = 20,
     offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many results.")] = 0,
     output: Annotated[SearchFormatChoice | None, typer.Option(
-        "--format", help="table (terminal default), plain (piped default), json, jsonl or paths.")] = None,
+        "--format", help="table (terminal default), plain (piped default), json, jsonl, paths, csv or line "
+        "(id, date, title, path; tab-separated).")] = None,
     absolute: Annotated[bool, typer.Option("--absolute", help="Absolute paths in the output.")] = False,
     update: Annotated[bool, typer.Option("--update", help="Update the index first.")] = False,
     null: Annotated[bool, typer.Option(
         "--null", "-0", help="With --format paths (implied): exact paths, each ended by NUL (xargs -0).")] = False,
+    no_pager: Annotated[bool, typer.Option("--no-pager", help="Never page a long result list.")] = False,
 ) -> None:
-    """Search the archive. Exit 0 with results, 1 with none, 2 for a query that cannot be parsed."""
-    from typing import cast
+    """Search the archive. Exit 0 with results, 1 with none, 2 for a bad query, 4 without a usable index.
 
+    A word starting with '-' negates (公司 -市场) unless it could be an option: then write it after
+    `--` (newsctl search 公司 -- -finv) or give the query with -e (newsctl search -e -finv).
+    """
     from newsctl.commands import search as command
     from newsctl.render.results import print_search
 
-    options = command.SearchOptions(query=" ".join(query), categories=category or [], tags=tag or [],
-                                    stocks=stock or [], since=since, until=until,
+    options = command.SearchOptions(query=query_text(query, expression), categories=category or [],
+                                    tags=tag or [], stocks=stock or [], since=since, until=until,
                                     sort=cast(command.SortOrder, sort.value), limit=limit, offset=offset,
                                     output=cast(command.SearchFormat, _search_format(output, null)),
                                     absolute=absolute, update=update)
     result = command.run(STATE.settings(), options)
-    print_search(result, null=null)
+    print_search(result, pager=not no_pager and stdout_is_terminal(), null=null)
     raise typer.Exit(result.exit_code)
 
 
@@ -345,7 +371,7 @@ def _search_format(output: "SearchFormatChoice | None", null: bool) -> str:
 
 @app.command("show")
 def show_command(
-    post: Annotated[str, typer.Argument(help="A post id or path.")],
+    post: Annotated[str, typer.Argument(help="A post id or path.", autocompletion=completion.post_ids)],
     highlight: Annotated[str | None, typer.Option("--highlight", help="Highlight this query's matches.")] = None,
     raw: Annotated[bool, typer.Option("--raw", help="Print the file as it is.")] = False,
     no_pager: Annotated[bool, typer.Option("--no-pager", help="Never page long articles.")] = False,
@@ -372,6 +398,9 @@ def stats_command(
     with counting_progress() as progress:
         result = stats.run(settings, progress)
     print_stats(result, settings.tz, info_format(output))
+
+
+register_tools(app, STATE.settings, query_text, QUERY_HELP)
 
 
 def main() -> None:

@@ -51,6 +51,8 @@ class Settings:
     future_tolerance_hours: float = 24.0
     userdict: str = "userdict.txt"
     feed_fields: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_FEED_FIELDS))
+    add_categories: list[str] = field(default_factory=list)  # [add] category: when `add` is given none
+    add_tags: list[str] = field(default_factory=list)  # [add] tag
     origins: dict[str, str] = field(default_factory=dict)
 
     @cached_property
@@ -73,7 +75,8 @@ class Settings:
     def public_items(self) -> list[tuple[str, Any, str]]:
         """(name, value, origin) for `newsctl config`."""
         names = ["root", "timezone", "posts", "index_dir", "dest", "select", "ignore", "layouts",
-                 "max_title_length", "future_tolerance_hours", "userdict", "feed_fields"]
+                 "max_title_length", "future_tolerance_hours", "userdict", "feed_fields", "add_categories",
+                 "add_tags"]
         return [(name, getattr(self, name), self.origins.get(name, "default")) for name in names]
 
 
@@ -304,6 +307,9 @@ _CHECKS: dict[str, Any] = {
 def _apply_table(settings: Settings, table: dict[str, Any], origin: str) -> None:
     for key, value in table.items():
         name = key.replace("-", "_")
+        if name == "add":
+            _apply_add_table(settings, value, origin)
+            continue
         check = _CHECKS.get(name)
         if check is None:
             raise ConfigError(f"{origin}: unknown setting {key!r}")
@@ -353,3 +359,27 @@ def literal_prefix(pattern: str) -> str:
             break
         parts.append(part)
     return "/".join(parts)
+
+
+_ADD_KEYS = {"category": "add_categories", "categories": "add_categories", "tag": "add_tags", "tags": "add_tags",
+             "dest": "dest"}
+
+
+def _apply_add_table(settings: Settings, table: Any, origin: str) -> None:
+    """`[add]`: defaults of `newsctl add` (category, tag: a word or a list of words; dest: a folder)."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{origin}: [add] must be a table")
+    for key, value in table.items():
+        name = _ADD_KEYS.get(key)
+        if name is None:
+            raise ConfigError(f"{origin}: unknown setting 'add.{key}' (known: category, tag, dest)")
+        if name == "dest":
+            if not isinstance(value, str):
+                raise ConfigError(f"{origin}: setting 'add.dest' has the wrong type ({type(value).__name__})")
+        else:
+            words = [value] if isinstance(value, str) else value
+            if not isinstance(words, list) or not all(isinstance(word, str) for word in words):
+                raise ConfigError(f"{origin}: setting 'add.{key}' must be a word or a list of words")
+            value = words
+        setattr(settings, name, value)
+        settings.origins[name] = f"{origin} [add]"

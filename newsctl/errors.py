@@ -6,7 +6,7 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1  # validation errors, no search results, busy index
 EXIT_USAGE = 2  # bad arguments, bad configuration, unparsable query
 EXIT_INTERNAL = 3  # a bug in newsctl; reported in one line (NEWSCTL_DEBUG=1 shows the traceback)
-EXIT_NO_INDEX = 4  # no index, or an index that is damaged or unusable (`newsctl index` repairs it)
+EXIT_NO_INDEX = 4  # no index, or one that is damaged or unusable (another format): not "no results"
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 

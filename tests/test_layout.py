@@ -10,13 +10,14 @@ from typing import get_args
 
 import pytest
 
-from newsctl import cli, render
+from newsctl import cli, cli_tools, render
 from newsctl.commands.search import SearchFormat
 from newsctl.engine.reader import SortOrder
 
 PACKAGE = Path(__file__).resolve().parent.parent / "newsctl"
 MAX_LINES = 500
-PRINTERS = ("newsctl.cli", "newsctl.render")  # the only modules that write to stdout or stderr
+# the only modules that write to stdout or stderr (and import typer)
+PRINTERS = ("newsctl.cli", "newsctl.cli_support", "newsctl.cli_tools", "newsctl.render")
 
 
 def module_name(path: Path) -> str:
@@ -104,6 +105,7 @@ def test_commands_are_one_module_each_with_run() -> None:
 @pytest.mark.parametrize(("choice", "values"), [
     (cli.InfoFormatChoice, render.InfoFormat),
     (cli.FindingFormatChoice, render.FindingFormat),
+    (cli_tools.TrendFormatChoice, render.TrendFormat),
     (cli.SearchFormatChoice, SearchFormat),
     (cli.SortOrderChoice, SortOrder),
 ])

@@ -154,9 +154,9 @@ def test_text_report_has_tables_and_bars(cli: Cli, sample_archive: Path) -> None
     result = cli("--root", sample_archive, "stats")
     assert result.code == 0, result
     out = result.stdout
-    assert "\x1b[" not in out  # not a terminal: no colour
+    assert "\x1b[" not in out  # not a terminal: no colour, and plain lines instead of tables
     assert "Posts per category" in out and "Posts per tag" in out and "Posts per month" in out
-    assert re.search(r"Posts\s*│\s*36\b", out)
+    assert re.search(r"^Posts\s+36$", out, re.MULTILINE)
     assert "no index" in out
     bars = {month: line.count("█") for line in out.splitlines()
             for month in re.findall(r"\b(2022-0[56])\b", line)}
@@ -165,7 +165,7 @@ def test_text_report_has_tables_and_bars(cli: Cli, sample_archive: Path) -> None
     assert bars[peak] == 40  # the busiest month gets the full bar, the other one a share of it
     other = next(month for month in months if month != peak)
     assert bars[other] == round(40 * months[other] / months[peak])
-    assert re.search(r"\bemnews\s*│\s*15\b", out)
+    assert re.search(r"^emnews\s+15\b", out, re.MULTILINE)
 
 
 def test_terminal_colours_follow_no_color(cli: Cli, make_archive: Callable[..., Path]) -> None:

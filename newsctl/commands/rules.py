@@ -15,8 +15,9 @@ class RuleListing:
 
 
 def run(codes: list[str]) -> RuleListing:
-    """The rules matching `codes` (codes or prefixes such as NC3; all when none are given)."""
-    rules = matching(codes)
-    if not rules:
-        raise UsageError(f"no rule matches {', '.join(codes)} (see `newsctl rules`)")
-    return RuleListing(rules=rules)
+    """The rules matching `codes` (codes or prefixes such as NC3; all when none are given). Each code
+    must match a rule: `rules NC306 NC999` is a usage error naming NC999, not NC306 alone."""
+    unknown = [code for code in codes if code.strip() and not matching([code])]
+    if unknown:
+        raise UsageError(f"no rule matches {', '.join(unknown)} (see `newsctl rules`)")
+    return RuleListing(rules=matching(codes))

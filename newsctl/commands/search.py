@@ -14,7 +14,7 @@ from newsctl.engine.querylang import parse_query
 from newsctl.engine.reader import Hit, QueryNode, SearchIndex, SortOrder
 from newsctl.engine.searcher import body_text, make_filters, make_snippet, positive_strings, spans_of
 
-SearchFormat = Literal["table", "plain", "json", "jsonl", "paths"]
+SearchFormat = Literal["table", "plain", "json", "jsonl", "paths", "csv", "line"]
 Record = dict[str, Any]
 
 

@@ -6,11 +6,11 @@ could be an id is looked up by file name (the index is not needed)."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsctl.config import Settings
-from newsctl.errors import EXIT_FINDINGS, EXIT_OK, NewsctlError
+from newsctl.errors import EXIT_FINDINGS, EXIT_OK, NewsctlError, UsageError
 from newsctl.paths import archive_path
 from newsctl.post import TOO_LARGE, UNREADABLE, Post, read_post
 
@@ -26,6 +26,7 @@ class ShowResult:
     post: Post | None = None
     fallback_text: str | None = None
     highlight: str | None = None
+    copies: list[str] = field(default_factory=list)  # every file of the id, when it has several
 
     @property
     def exit_code(self) -> int:
@@ -34,8 +35,10 @@ class ShowResult:
 
 
 def run(settings: Settings, post: str, *, highlight: str | None = None, raw: bool = False) -> ShowResult:
-    path = resolve_post(settings, post)
+    path, *others = resolve_posts(settings, post)
     result = ShowResult(path=path, name=archive_path(settings.root, path), highlight=highlight)
+    if others:
+        result.copies = [archive_path(settings.root, copy) for copy in (path, *others)]
     if raw:
         result.raw = read_file(path)
         return result
@@ -50,17 +53,27 @@ def run(settings: Settings, post: str, *, highlight: str | None = None, raw: boo
 
 
 def resolve_post(settings: Settings, argument: str) -> Path:
-    """An existing file (relative to the working folder, then to the archive root), else an id."""
+    """The one file `argument` names; an id the archive holds twice is a usage error listing both."""
+    found = resolve_posts(settings, argument)
+    if len(found) > 1:
+        names = ", ".join(archive_path(settings.root, path) for path in found)
+        raise UsageError(f"id {argument} is in {len(found)} files: {names}; give the path")
+    return found[0]
+
+
+def resolve_posts(settings: Settings, argument: str) -> list[Path]:
+    """An existing file (relative to the working folder, then to the archive root), else every file
+    of the id (several when the archive holds it twice, `_posts/` first)."""
     given = Path(argument).expanduser()
     for candidate in (given, settings.root / given):
         if candidate.is_file():
-            return candidate
+            return [candidate]
         if candidate.is_dir():
             raise NewsctlError(f"{argument} is a folder, not a post")
-    from newsctl.engine.reader import find_post_path
+    from newsctl.engine.reader import find_post_paths
 
-    found = find_post_path(settings, argument) if looks_like_id(argument) else None
-    if found is None:
+    found = find_post_paths(settings, argument) if looks_like_id(argument) else []
+    if not found:
         raise NewsctlError(f"no post file {argument}" if looks_like_path(argument) else f"no post with id {argument}")
     return found
 

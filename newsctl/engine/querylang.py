@@ -11,6 +11,10 @@ Grammar (AND binds tighter than OR; both are case-sensitive keywords):
     unary   := ("-" | "NOT") unary | primary
     primary := "(" or_expr ")" | [field ":"] (word | "quoted phrase")
     field   := title | tag | category | stock   (also tags, categories, stocks)
+
+The full-width forms Chinese input methods type (`：（）－＂`, “…”, ＯＲ, U+3000) are read as
+their half-width forms first (analysis.fold_query_syntax; one character for one, so columns
+stay true).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
+from newsctl.analysis import fold_query_syntax
 from newsctl.engine.reader import (
     AllOf,
     AnyOf,
@@ -115,7 +120,7 @@ def _word(query: str, start: int) -> Lexeme:
 
 class _Parser:
     def __init__(self, query: str) -> None:
-        self.lexemes = tokenize_query(query)
+        self.lexemes = tokenize_query(fold_query_syntax(query))
         self.at = 0
         self.end_column = len(query) + 1
         self.depth = 0

@@ -407,6 +407,13 @@ def _phrase_by_keys(lists: list[list[Postings]]) -> dict[int, int]:
 
 def find_post_path(settings: Settings, post_id: str) -> Path | None:
     """The file of a post id: through the index when there is one, else by file name."""
+    found = find_post_paths(settings, post_id)
+    return found[0] if found else None
+
+
+def find_post_paths(settings: Settings, post_id: str) -> list[Path]:
+    """Every file of a post id (an id the archive holds twice has two), in path order: through the
+    index when it knows the id, else by file name."""
     try:
         index = SearchIndex(settings)
     except NewsctlError:
@@ -417,11 +424,11 @@ def find_post_path(settings: Settings, post_id: str) -> Path | None:
                            for docnum in _ids_of(segment, post_id) if docnum not in segment.deleted)
         except NewsctlError:  # a damaged index: the file names still tell
             found = []
-        for rel in found:
-            if (settings.root / rel).is_file():
-                return settings.root / rel
+        existing = [settings.root / rel for rel in dict.fromkeys(found) if (settings.root / rel).is_file()]
+        if existing:
+            return existing
     suffix = f"-{post_id}.md"
-    return next((path for path in iter_post_paths(settings) if path.name.endswith(suffix)), None)
+    return sorted(path for path in iter_post_paths(settings) if path.name.endswith(suffix))
 
 
 def _ids_of(segment: SegmentView, post_id: str) -> Sequence[int]:

@@ -25,7 +25,8 @@ from newsctl.errors import IndexUnusable
 INDEX_NAME = "MAIN"
 # Bump whenever the schema, the file formats, the token streams (analysis.py) or the stored
 # values change: an index of another format is rebuilt by `newsctl index` and refused by `search`.
-INDEX_FORMAT = 4  # 4: checksums in every index file, ctime and inode in the manifest
+INDEX_FORMAT = 4  # 4: checksums in every index file, ctime and inode in the manifest; ambiguous
+# traditional characters (乾, 於 …) are no longer folded
 STATE_PREFIX = "newsctl-state-"
 MANIFEST_PREFIX = "newsctl-manifest-"
 VALUE_FIELDS = ("categories", "tags", "stocks")  # exact values, queried as field:value
@@ -33,7 +34,8 @@ _TOC_NAME = re.compile(rf"^_{INDEX_NAME}_(\d+)\.toc$")
 
 
 class IndexMissing(IndexUnusable):
-    """No usable index: never built, or built in another format (exit 4)."""
+    """No usable index: never built, or built in another format (exit 4, not 1: a script must tell
+    "no results" from "no index")."""
 
 
 _SIDE_MAGIC = b"NCS2"

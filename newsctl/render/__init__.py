@@ -8,4 +8,5 @@ choices (its Enums) must offer exactly these values (tests/test_layout.py checks
 from typing import Literal
 
 InfoFormat = Literal["text", "json"]  # config, rules, stats
-FindingFormat = Literal["text", "concise", "json", "github"]  # validate
+FindingFormat = Literal["text", "concise", "json", "github", "sarif"]  # validate
+TrendFormat = Literal["chart", "json", "csv"]  # trend

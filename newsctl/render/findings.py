@@ -31,8 +31,29 @@ def print_findings(report: Report, fmt: FindingFormat) -> None:
         return
     printer: dict[FindingFormat, Callable[[Report], None]] = {
         "text": _print_text, "concise": _print_concise, "json": _print_json, "github": _print_github,
+        "sarif": _print_sarif,
     }
     printer[fmt](report)
+
+
+def print_statistics(report: Report, fmt: FindingFormat) -> None:
+    """`--statistics`: findings counted per code, most frequent first (JSON with --format json)."""
+    from newsctl.render.code_scanning import count_per_code, statistics_json, statistics_text
+
+    for note in report.notes:
+        sys.stderr.write(f"newsctl: warning: {note}\n")
+    rows = count_per_code(report.findings, lambda code: RULES[code].name)
+    sys.stdout.write(statistics_json(rows) if fmt == "json" else statistics_text(rows))
+    sys.stderr.write(summary(report) + "\n")
+
+
+def _print_sarif(report: Report) -> None:
+    from newsctl import __version__
+    from newsctl.render.code_scanning import sarif_json
+    from newsctl.rules import RULE_LIST
+
+    sys.stdout.write(sarif_json(report.findings, RULE_LIST, root=report.root, version=__version__))
+    sys.stderr.write(summary(report) + "\n")
 
 
 def summary(report: Report) -> str:

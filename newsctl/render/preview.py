@@ -39,6 +39,9 @@ LABEL = "bold cyan"
 def print_show(result: ShowResult, settings: Settings, *, pager: bool = False) -> None:
     """Print what commands.show found: the raw bytes, the preview, or a broken post's warnings
     and text."""
+    if result.copies:
+        print(f"newsctl: warning: the id is in {len(result.copies)} files: {', '.join(result.copies)} "
+              f"(showing {result.name}; `newsctl validate` reports it as NC601)", file=sys.stderr)
     if result.raw is not None:
         write_bytes(result.raw)
         return

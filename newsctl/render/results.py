@@ -1,4 +1,4 @@
-"""Search results in five formats; every format prints the same records (docs/search.md).
+"""Search results in every format; each prints the same records (docs/search.md).
 
 A record is the JSON object of one result: id, path, title, date, categories, tags, stocks,
 score, and (except for `paths`) snippet and highlights {title, snippet} as [start, end)
@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 Record = dict[str, Any]
 
 
-def print_search(result: SearchResult, null: bool = False) -> None:
-    """The stale-index warning on stderr, then the page in the format asked for (`null`: paths
-    ended by NUL, exact)."""
+def print_search(result: SearchResult, *, pager: bool = False, null: bool = False) -> None:
+    """The stale-index warning on stderr, then the page in the format asked for (`table`: through
+    the pager when taller than the terminal and `pager`; `null`: paths ended by NUL, exact)."""
     if result.stale:
         print(f"newsctl: warning: the index is out of date ({printable(result.stale)}); run `newsctl index`, "
               "or search with --update", file=sys.stderr)
@@ -29,12 +29,18 @@ def print_search(result: SearchResult, null: bool = False) -> None:
         print_paths(result.paths, null=null)
     else:
         print_results(result.records, result.output, query=result.query, total=result.total,
-                      offset=result.offset, limit=result.limit, sort=result.sort)
+                      offset=result.offset, limit=result.limit, sort=result.sort, pager=pager)
 
 
 def print_results(records: list[Record], fmt: str, *, query: str, total: int, offset: int, limit: int,
-                  sort: str) -> None:
-    if fmt == "paths":
+                  sort: str, pager: bool = False) -> None:
+    from newsctl.render.tabular import csv_text, line_text
+
+    if fmt == "csv":
+        _write(csv_text(records))
+    elif fmt == "line":
+        _write(line_text(records))
+    elif fmt == "paths":
         _write("".join(f"{printable(r['path'])}\n" for r in records))
     elif fmt == "jsonl":
         _write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
@@ -45,7 +51,9 @@ def print_results(records: list[Record], fmt: str, *, query: str, total: int, of
     elif fmt == "plain":
         _write("".join(_plain_block(offset + n, r) for n, r in enumerate(records, 1)))
     else:
-        _print_table(records, total=total, offset=offset)
+        from newsctl.render.listing import print_listing
+
+        print_listing(records, total=total, offset=offset, pager=pager)
 
 
 def _write(text: str) -> None:
@@ -61,45 +69,6 @@ def _plain_block(rank: int, record: Record) -> str:
     if record.get("snippet"):
         lines.append(f"   {printable(record['snippet'])}")
     return "\n".join(lines) + "\n\n"
-
-
-def _print_table(records: list[Record], *, total: int, offset: int) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    console = Console()
-    if not records:
-        console.print(f"no results ({total} matches before --offset {offset})" if total else "no results")
-        return
-    first, last = offset + 1, offset + len(records)
-    table = Table(caption=f"{first}–{last} of {total}", show_lines=True, expand=True)
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("date", no_wrap=True)
-    table.add_column("title / snippet", ratio=1, overflow="fold")
-    table.add_column("categories", max_width=16, overflow="fold")
-    widest = max(len(r["path"]) for r in records)
-    table.add_column("path", min_width=min(widest, console.width // 4), max_width=max(20, console.width // 4),
-                     overflow="fold")
-    for rank, record in enumerate(records, first):
-        cell = _marked(record["title"], record["highlights"]["title"], "bold")
-        if record.get("snippet"):
-            cell.append("\n")
-            cell.append_text(_marked(record["snippet"], record["highlights"]["snippet"], "dim"))
-        table.add_row(str(rank), record["date"][:10], cell, Text(printable(", ".join(record["categories"]))),
-                      Text(printable(record["path"])))
-    console.print(table)
-
-
-def _marked(text: str, spans: list[list[int]], style: str) -> Any:
-    from rich.text import Text
-
-    if not text.isprintable():  # escaped control characters move the offsets: no marks then
-        return Text(printable(text), style=style, overflow="fold")
-    marked = Text(text, style=style, overflow="fold")  # CJK has no spaces to wrap at
-    for start, end in spans:
-        marked.stylize("bold yellow", start, end)
-    return marked
 
 
 def print_paths(paths: list[str], null: bool = False) -> None:

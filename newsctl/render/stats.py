@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from newsctl.render import InfoFormat
+from newsctl.render.bars import bar
 from newsctl.stats import ArchiveStats, Progress, by_count, stats_dict
 
 if TYPE_CHECKING:
@@ -25,14 +26,37 @@ if TYPE_CHECKING:
 
 TOP_ROWS = 20  # categories and tags beyond this are summed up in one row (JSON has them all)
 BAR_WIDTH = 40
-BAR = "█"
 
 
 def print_stats(stats: ArchiveStats, tz: tzinfo, fmt: InfoFormat) -> None:
     if fmt == "json":
         sys.stdout.write(json.dumps(stats_dict(stats), ensure_ascii=False, indent=2) + "\n")
-    else:
-        Console().print(stats_report(stats, tz))
+        return
+    console = Console()
+    if console.is_terminal:
+        console.print(stats_report(stats, tz))
+    else:  # piped: plain lines that grep and awk can read, no box drawing
+        sys.stdout.write(stats_text(stats, tz))
+
+
+def stats_text(stats: ArchiveStats, tz: tzinfo) -> str:
+    """The same report as plain text: `label  value` lines, then one section per table."""
+    tally = stats.tally
+    invalid = f"{tally.invalid}  (details: newsctl validate)" if tally.invalid else "0"
+    lines = [f"{'Posts':<14} {tally.posts}", f"{'Invalid posts':<14} {invalid}",
+             f"{'Index':<14} {describe_index(stats.index, tz).plain}"]
+    for label, counts in (("Category", tally.categories), ("Tag", tally.tags)):
+        ordered = list(by_count(counts).items())
+        shown, rest = ordered[:TOP_ROWS], ordered[TOP_ROWS:]
+        width = max([len(label), *(len(name) for name, _ in shown)])
+        lines += ["", f"Posts per {label.lower()}", f"{label:<{width}}  Posts  Share"]
+        lines += [f"{name:<{width}}  {count:>5}  {percent(count, tally.posts):>5}" for name, count in shown]
+        if rest:
+            lines.append(f"… {len(rest)} more  {sum(n for _, n in rest)}")
+    peak = max(tally.months.values(), default=0)
+    lines += ["", "Posts per month", "Month    Posts"]
+    lines += [f"{month}  {count:>5}  {bar(count, peak, BAR_WIDTH)}" for month, count in sorted(tally.months.items())]
+    return "\n".join(lines) + "\n"
 
 
 @contextmanager
@@ -123,14 +147,7 @@ def months_table(months: Counter[str]) -> Table:
     table.add_column("", no_wrap=True)
     peak = max(months.values(), default=0)
     for month, count in sorted(months.items()):
-        table.add_row(month, str(count), Text(bar(count, peak), style="cyan"))
+        table.add_row(month, str(count), Text(bar(count, peak, BAR_WIDTH), style="cyan"))
     if not months:
         table.add_row(Text("none", style="dim"), "0", "")
     return table
-
-
-def bar(count: int, peak: int, width: int = BAR_WIDTH) -> str:
-    """Blocks proportional to count/peak; any non-zero count shows at least one block."""
-    if count <= 0 or peak <= 0:
-        return ""
-    return BAR * max(1, round(width * count / peak))

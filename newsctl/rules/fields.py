@@ -31,7 +31,7 @@ def is_blank(value: Any) -> bool:
 def _missing_keys(post: Post, ctx: CheckContext) -> list[Finding]:
     closing_line = max(post.body_line - 1, 1)
     return [MISSING_KEY.finding(post, f"required key {key!r} is missing", closing_line)
-            for key in REQUIRED_KEYS if key not in post.meta]
+            for key in REQUIRED_KEYS if key not in post.meta and key not in post.key_lines]
 
 
 def _wrong_types(post: Post, ctx: CheckContext) -> list[Finding]:

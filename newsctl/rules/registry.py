@@ -19,6 +19,7 @@ from datetime import tzinfo
 from pathlib import Path
 
 from newsctl.errors import UsageError
+from newsctl.frontmatter_scan import tolerant_post
 from newsctl.post import Post, Problem, parse_post, quote_yaml
 from newsctl.rules.body import BODY_RULES
 from newsctl.rules.dates import DATE_RULES
@@ -81,9 +82,11 @@ def check_post(post: Post, ctx: CheckContext) -> list[Finding]:
     findings = [_problem_finding(post, problem, ctx) for problem in post.problems]
     for check in _FILE_CHECKS:
         findings += check(post, ctx)
-    if front_matter_read(post):
+    # Invalid YAML hides no other finding: the keys a tolerant scan can read are checked too.
+    view = post if front_matter_read(post) else tolerant_post(post)
+    if view is not None:
         for check in _FRONT_MATTER_CHECKS:
-            findings += check(post, ctx)
+            findings += check(view, ctx)
     return findings
 
 
