@@ -17,6 +17,8 @@ from typing import Any
 from rich.console import Console, Group, RenderableType
 from rich.text import Text
 
+from newsctl.paths import printable
+
 Record = dict[str, Any]
 
 MATCH = "bold reverse yellow"  # reverse and bold survive NO_COLOR, which drops only the colour
@@ -47,11 +49,11 @@ def hit_block(rank: int, record: Record, width: int) -> list[Text]:
     head = Text(f"{rank}. ", style="bold")
     head.append(str(record["date"])[:10], style="green")
     head.append("  ")
-    head.append(str(record["id"]), style="cyan")
+    head.append(printable(str(record["id"])), style="cyan")
     head.append("  ")
     head.append_text(marked(str(record["title"]), record["highlights"]["title"], "bold"))
     lines = [head]
-    lines += whole_words_line([str(record["path"]), *(str(c) for c in record["categories"])],
+    lines += whole_words_line([printable(str(record["path"])), *(printable(str(c)) for c in record["categories"])],
                               ["magenta", *("blue" for _ in record["categories"])], width)
     if record.get("snippet"):
         snippet = Text(INDENT)
@@ -79,6 +81,8 @@ def whole_words_line(words: list[str], styles: list[str], width: int) -> list[Te
 
 
 def marked(text: str, spans: list[list[int]], style: str) -> Text:
+    if not text.isprintable():  # escaped control characters move the offsets: no marks then
+        return Text(printable(text), style=style, overflow="fold")
     result = Text(text, style=style, overflow="fold")  # CJK has no spaces to wrap at
     for start, end in spans:
         result.stylize(MATCH, start, end)
