@@ -20,7 +20,8 @@ from newsctl.dups.signature import containment, jaccard, shingle_hashes
 
 NEAR = "near duplicate"
 TEMPLATE = "same template, other figures"
-DEFAULT_THRESHOLD = 0.5
+DEFAULT_THRESHOLD = 0.6
+HEADLINE_WEIGHT = 0.25
 NAME_LENGTH = 12  # characters: a substitution this short on both sides is a name or a figure
 
 
@@ -31,14 +32,17 @@ class Verdict:
     detail: str  # what made it so: "a paragraph dropped", "other figures: 60 / 40", ...
 
 
-def similarity(first: set[int], second: set[int]) -> float:
+def similarity(first: set[int], second: set[int], same_title: bool = False) -> float:
     """How much of one story the other tells: the Jaccard similarity of the shingle sets, raised
-    towards their containment when one copy is the other with paragraphs dropped or added. The
-    smaller copy must hold half of the larger's shingles, so that one shared sentence does not
-    make a short post a copy of a long one."""
+    towards their containment when one copy is the other with paragraphs dropped or added: under
+    the same headline (which then counts for HEADLINE_WEIGHT), or when the smaller copy holds
+    half of the larger's shingles (so that one shared sentence does not make a short post a copy
+    of a long one)."""
     base = jaccard(first, second)
     if not first or not second:
         return base
+    if same_title:  # the headline counts for a quarter: reposts keep it
+        return max(base, HEADLINE_WEIGHT + (1 - HEADLINE_WEIGHT) * containment(first, second))
     small, large = sorted((len(first), len(second)))
     if small < large / 2:
         return base
@@ -48,7 +52,7 @@ def similarity(first: set[int], second: set[int]) -> float:
 def judge(first: Story, second: Story, hashes: tuple[set[int], set[int]] | None = None) -> Verdict:
     """The similarity of two stories and whether they are one story or one template."""
     first_hashes, second_hashes = hashes or (shingle_hashes(first.text), shingle_hashes(second.text))
-    score = round(similarity(first_hashes, second_hashes), 3)
+    score = round(similarity(first_hashes, second_hashes, bool(first.title) and first.title == second.title), 3)
     other = template_difference(first, second)
     if other:
         return Verdict(score, TEMPLATE, other)

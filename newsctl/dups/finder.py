@@ -10,6 +10,7 @@ are grouped from the facts alone.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from collections import defaultdict
@@ -38,6 +39,7 @@ REASON_ORDER = (SAME_ID, SAME_TITLE_DATE, SAME_BODY, NEAR)
 PARALLEL_THRESHOLD = 2000  # posts to read: below this, worker processes cost more than they save
 FILES_PER_TASK = 500
 NUMPY_THRESHOLD = 200  # signatures to compute: below this, importing numpy costs more than it saves
+HEADLINE_BUCKET = 64  # posts under one headline: beyond this, a chain (a headline that recurs daily)
 BUCKET_PAIRS = 16  # a band bucket larger than this is linked as a chain, not as every pair
 MAX_UNKNOWN = 300  # posts added since the store was written that a pre-commit run reads itself
 ESTIMATE_FLOOR = 0.2  # candidate pairs whose signatures agree less than this are not read
@@ -109,7 +111,9 @@ def entry_of(post: Post, relative: str, ctx: CheckContext) -> tuple[Entry, Story
     entry.local_day = (datetime.fromtimestamp(facts.moment, ctx.tz).date().isoformat()
                        if facts.moment is not None else facts.day)
     entry.categories = tuple(post.categories)
-    return entry, story_of(post.title, post.body)
+    story = story_of(post.title, post.body)
+    entry.headline = story.title or None
+    return entry, story
 
 
 def _read_chunk(paths: Sequence[str], root: str, ctx: CheckContext) -> list[Entry]:
@@ -231,7 +235,7 @@ def find_groups(settings: Settings, ctx: CheckContext, selection: Selection,
     links = exact_links(chosen)
     stories = _Stories(settings.root)
     templates: list[Link] = []
-    for first, second in candidate_pairs(chosen):
+    for first, second in sorted(set(candidate_pairs(chosen)) | set(headline_pairs(chosen))):
         one, other = chosen[first], chosen[second]
         if one.body_key and one.body_key == other.body_key:
             continue  # already linked as an exact copy
@@ -292,6 +296,22 @@ def candidate_pairs(entries: Sequence[Entry]) -> list[tuple[int, int]]:
     keep = agreement >= ESTIMATE_FLOOR
     mapped = np.array(rows, dtype=np.int64)
     return list(zip(mapped[low[keep]].tolist(), mapped[high[keep]].tolist(), strict=True))
+
+
+def headline_pairs(entries: Sequence[Entry]) -> list[tuple[int, int]]:
+    """Index pairs of entries under the same headline: a one-line story with a paragraph added
+    shares too few shingles for the bands, and reposts keep the headline."""
+    buckets: dict[str, list[int]] = defaultdict(list)
+    for number, entry in enumerate(entries):
+        if entry.headline and entry.signature is not None:
+            buckets[entry.headline].append(number)
+    pairs: list[tuple[int, int]] = []
+    for bucket in buckets.values():
+        if len(bucket) > HEADLINE_BUCKET:
+            pairs += pairwise(bucket)
+        else:
+            pairs += itertools.combinations(bucket, 2)
+    return pairs
 
 
 def _bucket_pairs(starts: np.ndarray, sizes: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -52,8 +52,9 @@ class Story:
 
     @property
     def text(self) -> str:
-        """What the shingles are taken from: the title, then the body."""
-        return self.title + "\n" + self.body
+        """What the shingles are taken from: the body (the title only when there is none: a
+        headline recurs over other stories every day, "北向资金净流入…")."""
+        return self.body or self.title
 
 
 def story_of(title: str, body: str) -> Story:

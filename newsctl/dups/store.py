@@ -42,7 +42,7 @@ FORMAT = 1
 _MAGIC = f"newsctl-dups-{FORMAT}-{__version__}-{SHINGLE}-{NUM_PERM}-{BANDS}"
 _M64 = 0xFFFFFFFFFFFFFFFF
 _NO_SIGNATURE = (0xFFFFFFFF,) * NUM_PERM
-_FIELDS = 13
+_FIELDS = 14
 
 
 @dataclass
@@ -62,12 +62,14 @@ class Entry:
     local_day: str | None = None  # the front-matter date's day in the archive's zone, else the file's
     categories: tuple[str, ...] = ()
     problem: str | None = None  # why the post could not be read
+    headline: str | None = None  # the story's title (normalise.Story.title): reposts keep it
     signature: tuple[int, ...] | None = None
 
     def line(self) -> str:
         values = [self.path, str(self.size), str(self.mtime_ns), self.id, self.day or "", self.title_key or "",
                   "" if self.moment is None else repr(self.moment), self.body_key or "", str(self.title_line),
-                  str(self.body_line), self.local_day or "", "\x1f".join(self.categories), self.problem or ""]
+                  str(self.body_line), self.local_day or "", "\x1f".join(self.categories), self.problem or "",
+                  self.headline or ""]
         return "\t".join(_clean(value) for value in values)
 
 
@@ -80,16 +82,26 @@ def storable(path: str) -> bool:
 
 
 def exact_keys(entry: Entry) -> list[int]:
-    """64-bit keys of the exact-copy facts: the body, and the title with the moment."""
-    from hashlib import blake2b
-
+    """64-bit keys of the exact-copy facts (the body; the title with the moment) and of the
+    headline (a candidate, as a shared LSH band is)."""
     keys = []
     if entry.body_key:
-        keys.append(int.from_bytes(blake2b(b"b" + entry.body_key.encode(), digest_size=8).digest(), "little"))
+        keys.append(_key64(b"b" + entry.body_key.encode()))
     if entry.title_key and entry.moment is not None:
-        keyed = f"t{entry.title_key}\0{entry.moment!r}".encode("utf-8", "surrogatepass")
-        keys.append(int.from_bytes(blake2b(keyed, digest_size=8).digest(), "little"))
+        keys.append(_key64(f"t{entry.title_key}\0{entry.moment!r}".encode("utf-8", "surrogatepass")))
+    if entry.headline:
+        keys.append(headline_key(entry.headline))
     return keys
+
+
+def headline_key(headline: str) -> int:
+    return _key64(f"h{headline}".encode("utf-8", "surrogatepass"))
+
+
+def _key64(data: bytes) -> int:
+    from hashlib import blake2b
+
+    return int.from_bytes(blake2b(data, digest_size=8).digest(), "little")
 
 
 def _parse_line(line: str) -> Entry | None:
@@ -99,7 +111,8 @@ def _parse_line(line: str) -> Entry | None:
     try:
         return Entry(parts[0], int(parts[1]), int(parts[2]), parts[3], parts[4] or None, parts[5] or None,
                      float(parts[6]) if parts[6] else None, parts[7] or None, int(parts[8]), int(parts[9]),
-                     parts[10] or None, tuple(parts[11].split("\x1f")) if parts[11] else (), parts[12] or None)
+                     parts[10] or None, tuple(parts[11].split("\x1f")) if parts[11] else (), parts[12] or None,
+                     parts[13] or None)
     except ValueError:
         return None
 
