@@ -12,11 +12,12 @@ one is a substitution; one holding digits is another figure. A headline whose fi
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from newsctl.dups.normalise import Story
-from newsctl.dups.signature import containment, jaccard, shingle_hashes
+from newsctl.dups.signature import jaccard, shingles
 
 NEAR = "near duplicate"
 TEMPLATE = "same template, other figures"
@@ -32,27 +33,37 @@ class Verdict:
     detail: str  # what made it so: "a paragraph dropped", "other figures: 60 / 40", ...
 
 
-def similarity(first: set[int], second: set[int], same_title: bool = False) -> float:
+def similarity(first: AbstractSet[str], second: AbstractSet[str], same_title: bool = False) -> float:
     """How much of one story the other tells: the Jaccard similarity of the shingle sets, raised
     towards their containment when one copy is the other with paragraphs dropped or added: under
     the same headline (which then counts for HEADLINE_WEIGHT), or when the smaller copy holds
     half of the larger's shingles (so that one shared sentence does not make a short post a copy
     of a long one)."""
-    base = jaccard(first, second)
-    if not first or not second:
-        return base
+    return similarity_from(jaccard(first, second), len(first), len(second), same_title)
+
+
+def similarity_from(jaccard_value: float, size: int, other_size: int, same_title: bool) -> float:
+    """`similarity` from the Jaccard similarity and the two set sizes (which give the shared part:
+    |A ∩ B| = J (|A| + |B|) / (1 + J)); with a MinHash estimate of J, an estimate of it."""
+    if not size or not other_size:
+        return jaccard_value
+    small, large = sorted((size, other_size))
+    contained = min(1.0, jaccard_value * (size + other_size) / (1 + jaccard_value) / small)
     if same_title:  # the headline counts for a quarter: reposts keep it
-        return max(base, HEADLINE_WEIGHT + (1 - HEADLINE_WEIGHT) * containment(first, second))
-    small, large = sorted((len(first), len(second)))
+        return max(jaccard_value, HEADLINE_WEIGHT + (1 - HEADLINE_WEIGHT) * contained)
     if small < large / 2:
-        return base
-    return max(base, containment(first, second) * (0.5 + 0.5 * small / large))
+        return jaccard_value
+    return max(jaccard_value, contained * (0.5 + 0.5 * small / large))
 
 
-def judge(first: Story, second: Story, hashes: tuple[set[int], set[int]] | None = None) -> Verdict:
-    """The similarity of two stories and whether they are one story or one template."""
-    first_hashes, second_hashes = hashes or (shingle_hashes(first.text), shingle_hashes(second.text))
-    score = round(similarity(first_hashes, second_hashes, bool(first.title) and first.title == second.title), 3)
+def judge(first: Story, second: Story, shingle_sets: tuple[AbstractSet[str], AbstractSet[str]] | None = None,
+          threshold: float = 0.0) -> Verdict:
+    """The similarity of two stories and whether they are one story or one template (not looked
+    into below `threshold`: the verdict is then only the similarity)."""
+    first_set, second_set = shingle_sets or (shingles(first.text), shingles(second.text))
+    score = round(similarity(first_set, second_set, bool(first.title) and first.title == second.title), 3)
+    if score < threshold:
+        return Verdict(score, NEAR, "below the threshold")
     other = template_difference(first, second)
     if other:
         return Verdict(score, TEMPLATE, other)

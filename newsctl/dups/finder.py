@@ -13,8 +13,9 @@ from __future__ import annotations
 import itertools
 import os
 import sys
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import pairwise
@@ -22,9 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newsctl.config import Settings, list_archive_posts
-from newsctl.dups.compare import DEFAULT_THRESHOLD, NEAR, TEMPLATE, Verdict, judge
+from newsctl.dups.compare import DEFAULT_THRESHOLD, HEADLINE_WEIGHT, NEAR, TEMPLATE, Verdict, judge, similarity_from
 from newsctl.dups.normalise import Story, story_of
-from newsctl.dups.signature import band_keys, shingle_hashes, signature
+from newsctl.dups.signature import band_keys, shingle_hashes, shingles, signature
 from newsctl.dups.store import Entry, Generation, Store, exact_keys, folder_mtimes
 from newsctl.post import Post, read_post
 from newsctl.rules import CheckContext, front_matter_read, post_facts
@@ -41,8 +42,11 @@ FILES_PER_TASK = 500
 NUMPY_THRESHOLD = 200  # signatures to compute: below this, importing numpy costs more than it saves
 HEADLINE_BUCKET = 64  # posts under one headline: beyond this, a chain (a headline that recurs daily)
 BUCKET_PAIRS = 16  # a band bucket larger than this is linked as a chain, not as every pair
+CACHED_STORIES = 4096
+PARALLEL_PAIRS = 4000  # candidate pairs: below this, worker processes cost more than they save
+PAIRS_PER_TASK = 2000
 MAX_UNKNOWN = 300  # posts added since the store was written that a pre-commit run reads itself
-ESTIMATE_FLOOR = 0.2  # candidate pairs whose signatures agree less than this are not read
+ESTIMATE_MARGIN = 0.15
 
 
 @dataclass(frozen=True)
@@ -132,12 +136,15 @@ def _sign(entries: Sequence[Entry], texts: Sequence[str]) -> None:
     if len(texts) >= NUMPY_THRESHOLD:
         from newsctl.dups.signature import signatures_numpy
 
-        rows = signatures_numpy(texts)
-        for entry, text, row in zip(entries, texts, rows, strict=True):
-            entry.signature = tuple(int(value) for value in row) if text else None
+        rows, counts = signatures_numpy(texts)
+        for entry, text, row, count in zip(entries, texts, rows, counts.tolist(), strict=True):
+            entry.signature = tuple(row.tolist()) if text else None
+            entry.shingles = count
         return
     for entry, text in zip(entries, texts, strict=True):
-        entry.signature = signature(shingle_hashes(text)) if text else None
+        hashes = shingle_hashes(text)
+        entry.signature = signature(hashes) if hashes else None
+        entry.shingles = len(hashes)
 
 
 def read_entries(paths: Sequence[str], root: str, ctx: CheckContext) -> list[Entry]:
@@ -201,24 +208,58 @@ def _relative(path: str, root: str) -> str:
 # ---- the whole archive ---------------------------------------------------------------------------------
 
 class _Stories:
-    """Stories read on demand (candidates only), with their shingle hashes."""
+    """Stories read on demand (candidates only), with their shingle hashes; the most recent
+    CACHED_STORIES are kept (pairs come sorted, so a post's pairs are mostly together)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.known: dict[str, tuple[Story, set[int]] | None] = {}
+        self.known: OrderedDict[str, tuple[Story, AbstractSet[str]] | None] = OrderedDict()
+        self.pinned: set[str] = set()
 
-    def get(self, relative: str) -> tuple[Story, set[int]] | None:
-        if relative not in self.known:
-            post = read_post(self.root / relative)
-            story = story_of(post.title, post.body) if front_matter_read(post) else None
-            self.known[relative] = (story, shingle_hashes(story.text)) if story else None
-        return self.known[relative]
+    def get(self, relative: str) -> tuple[Story, AbstractSet[str]] | None:
+        if relative in self.known:
+            self.known.move_to_end(relative)
+            return self.known[relative]
+        post = read_post(self.root / relative)
+        story = story_of(post.title, post.body) if front_matter_read(post) else None
+        found = (story, shingles(story.text)) if story else None
+        self.known[relative] = found
+        if len(self.known) > CACHED_STORIES:
+            oldest = next(iter(self.known))
+            if oldest not in self.pinned:
+                del self.known[oldest]
+        return found
 
-    def judge(self, first: str, second: str) -> Verdict | None:
+    def judge(self, first: str, second: str, threshold: float = 0.0) -> Verdict | None:
         one, other = self.get(first), self.get(second)
         if one is None or other is None:
             return None
-        return judge(one[0], other[0], (one[1], other[1]))
+        return judge(one[0], other[0], (one[1], other[1]), threshold)
+
+
+def judge_pairs(root: Path, pairs: Sequence[tuple[str, str]], threshold: float) -> list[Verdict | None]:
+    """The verdict on each pair of paths (relative to root); None where a post cannot be read."""
+    stories = _Stories(root)
+    return [stories.judge(first, second, threshold) for first, second in pairs]
+
+
+def judge_all(root: Path, pairs: Sequence[tuple[str, str]], threshold: float) -> list[Verdict | None]:
+    """judge_pairs, in worker processes when there are many pairs (reading the posts is most of it)."""
+    workers = os.cpu_count() or 1
+    if len(pairs) <= PARALLEL_PAIRS or workers < 2:
+        return judge_pairs(root, pairs, threshold)
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    chunks = [pairs[i:i + PAIRS_PER_TASK] for i in range(0, len(pairs), PAIRS_PER_TASK)]
+    try:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            return [verdict for chunk in pool.map(judge_pairs, [root] * len(chunks), chunks,
+                                                  [threshold] * len(chunks)) for verdict in chunk]
+    except (OSError, NotImplementedError, BrokenProcessPool) as exc:
+        sys.stderr.write(f"newsctl: warning: worker processes failed ({exc or type(exc).__name__}); "
+                         "comparing in one process\n")
+        return judge_pairs(root, pairs, threshold)
 
 
 def find_groups(settings: Settings, ctx: CheckContext, selection: Selection,
@@ -233,16 +274,13 @@ def find_groups(settings: Settings, ctx: CheckContext, selection: Selection,
         elif selection.admits(entry):
             chosen.append(entry)
     links = exact_links(chosen)
-    stories = _Stories(settings.root)
+    pairs = [(chosen[first].path, chosen[second].path) for first, second in candidate_pairs(chosen, selection.threshold)
+             if not (chosen[first].body_key and chosen[first].body_key == chosen[second].body_key)]  # linked already
     templates: list[Link] = []
-    for first, second in sorted(set(candidate_pairs(chosen)) | set(headline_pairs(chosen))):
-        one, other = chosen[first], chosen[second]
-        if one.body_key and one.body_key == other.body_key:
-            continue  # already linked as an exact copy
-        verdict = stories.judge(one.path, other.path)
+    for (first, second), verdict in zip(pairs, judge_all(settings.root, pairs, selection.threshold), strict=True):
         if verdict is None or verdict.similarity < selection.threshold:
             continue
-        link = Link(one.path, other.path, verdict.similarity, verdict.reason, verdict.detail)
+        link = Link(first, second, verdict.similarity, verdict.reason, verdict.detail)
         (templates if verdict.reason == TEMPLATE else links).append(link)
     found.groups = group_links(links)
     in_groups = {path: number for number, group in enumerate(found.groups) for path in group.paths}
@@ -266,36 +304,41 @@ def exact_links(entries: Sequence[Entry]) -> list[Link]:
     return links
 
 
-def candidate_pairs(entries: Sequence[Entry]) -> list[tuple[int, int]]:
-    """Index pairs (i < j) of entries sharing an LSH band key, pruned by their signatures'
-    agreement; a large bucket is linked as a chain from its first member."""
+def candidate_pairs(entries: Sequence[Entry], threshold: float) -> list[tuple[int, int]]:
+    """Index pairs (i < j) of entries sharing an LSH band key or the headline, kept when the
+    similarity their signatures and sizes estimate comes within ESTIMATE_MARGIN of the
+    threshold (the estimate's error at 64 permutations is ~0.06); a large bucket is linked as a
+    chain."""
     rows = [number for number, entry in enumerate(entries) if entry.signature is not None]
     if len(rows) < 2:
         return []
     if len(rows) < NUMPY_THRESHOLD:
-        return _candidate_pairs_python(entries, rows)
+        pairs = set(_band_pairs_python(entries, rows)) | set(headline_pairs(entries))
+        return sorted(pair for pair in pairs if _estimate(entries, *pair) >= threshold - ESTIMATE_MARGIN)
     import numpy as np
 
     from newsctl.dups.signature import band_keys_numpy
 
-    signatures = np.array([entries[row].signature for row in rows], dtype=np.uint32)
-    keys = band_keys_numpy(signatures)
-    members = np.repeat(np.arange(len(rows), dtype=np.int64), keys.shape[1])
+    signatures = np.zeros((len(entries), len(entries[rows[0]].signature or ())), dtype=np.uint32)
+    signatures[rows] = np.array([entries[row].signature for row in rows], dtype=np.uint32)
+    keys = band_keys_numpy(signatures[rows])
+    members = np.repeat(np.array(rows, dtype=np.int64), keys.shape[1])
     flat = keys.reshape(-1)
     order = np.argsort(flat, kind="stable")
     flat, members = flat[order], members[order]
     starts = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
     sizes = np.diff(np.r_[starts, len(flat)])
     firsts, seconds = _bucket_pairs(starts, sizes, members)
+    by_headline = np.array(headline_pairs(entries), dtype=np.int64).reshape(-1, 2)
+    firsts = np.concatenate([firsts, by_headline[:, 0]])
+    seconds = np.concatenate([seconds, by_headline[:, 1]])
     if not len(firsts):
         return []
     low, high = np.minimum(firsts, seconds), np.maximum(firsts, seconds)
-    codes = np.unique(low * len(rows) + high)
-    low, high = codes // len(rows), codes % len(rows)
-    agreement = _agreement(signatures, low, high)
-    keep = agreement >= ESTIMATE_FLOOR
-    mapped = np.array(rows, dtype=np.int64)
-    return list(zip(mapped[low[keep]].tolist(), mapped[high[keep]].tolist(), strict=True))
+    codes = np.unique(low * len(entries) + high)
+    low, high = codes // len(entries), codes % len(entries)
+    keep = _estimates(entries, signatures, low, high) >= threshold - ESTIMATE_MARGIN
+    return list(zip(low[keep].tolist(), high[keep].tolist(), strict=True))
 
 
 def headline_pairs(entries: Sequence[Entry]) -> list[tuple[int, int]]:
@@ -317,36 +360,46 @@ def headline_pairs(entries: Sequence[Entry]) -> list[tuple[int, int]]:
 def _bucket_pairs(starts: np.ndarray, sizes: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     import numpy as np
 
-    firsts: list[np.ndarray] = []
-    seconds: list[np.ndarray] = []
-    shared = sizes >= 2
-    for start, size in zip(starts[shared & (sizes <= BUCKET_PAIRS)].tolist(),
-                           sizes[shared & (sizes <= BUCKET_PAIRS)].tolist(), strict=True):
+    firsts: list[np.ndarray] = [np.array([], dtype=np.int64)]
+    seconds: list[np.ndarray] = [np.array([], dtype=np.int64)]
+    small = (sizes >= 2) & (sizes <= BUCKET_PAIRS)
+    for start, size in zip(starts[small].tolist(), sizes[small].tolist(), strict=True):
         bucket = members[start:start + size]
         left, right = np.triu_indices(size, 1)
         firsts.append(bucket[left])
         seconds.append(bucket[right])
-    for start, size in zip(starts[sizes > BUCKET_PAIRS].tolist(), sizes[sizes > BUCKET_PAIRS].tolist(),
-                           strict=True):
+    large = sizes > BUCKET_PAIRS
+    for start, size in zip(starts[large].tolist(), sizes[large].tolist(), strict=True):
         bucket = members[start:start + size]
         firsts.append(bucket[:-1])
         seconds.append(bucket[1:])
-    if not firsts:
-        return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
     return np.concatenate(firsts), np.concatenate(seconds)
 
 
-def _agreement(signatures: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+def _estimates(entries: Sequence[Entry], signatures: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """compare.similarity_from for each pair, from the signatures' agreement and the sizes."""
     import numpy as np
 
-    result = np.empty(len(low), dtype=np.float64)
+    agreement = np.empty(len(low), dtype=np.float64)
     for start in range(0, len(low), 100_000):
         part = slice(start, start + 100_000)
-        result[part] = (signatures[low[part]] == signatures[high[part]]).mean(axis=1)
-    return result
+        agreement[part] = (signatures[low[part]] == signatures[high[part]]).mean(axis=1)
+    sizes = np.array([entry.shingles for entry in entries], dtype=np.float64)
+    headline_ids: dict[str | None, int] = {None: -1}
+    headlines = np.array([headline_ids.setdefault(entry.headline, len(headline_ids)) if entry.headline else -1
+                          for entry in entries], dtype=np.int64)
+    first, second = sizes[low], sizes[high]
+    small, large = np.minimum(first, second), np.maximum(first, second)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        contained = np.minimum(1.0, agreement * (first + second) / (1 + agreement) / small)
+    contained = np.nan_to_num(contained)
+    same_title = (headlines[low] == headlines[high]) & (headlines[low] >= 0)
+    titled = HEADLINE_WEIGHT + (1 - HEADLINE_WEIGHT) * contained
+    balanced = np.where(small >= large / 2, contained * (0.5 + 0.5 * small / np.maximum(large, 1)), 0.0)
+    return np.maximum(agreement, np.where(same_title, titled, balanced))
 
 
-def _candidate_pairs_python(entries: Sequence[Entry], rows: list[int]) -> list[tuple[int, int]]:
+def _band_pairs_python(entries: Sequence[Entry], rows: list[int]) -> list[tuple[int, int]]:
     buckets: dict[int, list[int]] = defaultdict(list)
     for row in rows:
         signature_values = entries[row].signature
@@ -358,14 +411,16 @@ def _candidate_pairs_python(entries: Sequence[Entry], rows: list[int]) -> list[t
         if len(bucket) > BUCKET_PAIRS:
             pairs.update(pairwise(bucket))
         else:
-            pairs.update((a, b) for i, a in enumerate(bucket) for b in bucket[i + 1:])
-    return sorted((min(pair), max(pair)) for pair in pairs if _estimate(entries, *pair) >= ESTIMATE_FLOOR)
+            pairs.update(itertools.combinations(bucket, 2))
+    return [(min(pair), max(pair)) for pair in pairs]
 
 
 def _estimate(entries: Sequence[Entry], first: int, second: int) -> float:
-    one, other = entries[first].signature, entries[second].signature
-    assert one is not None and other is not None
-    return sum(a == b for a, b in zip(one, other, strict=True)) / len(one)
+    one, other = entries[first], entries[second]
+    assert one.signature is not None and other.signature is not None
+    agreement = sum(a == b for a, b in zip(one.signature, other.signature, strict=True)) / len(one.signature)
+    same_title = bool(one.headline) and one.headline == other.headline
+    return similarity_from(agreement, one.shingles, other.shingles, same_title)
 
 
 def group_links(links: Iterable[Link]) -> list[Group]:
@@ -422,14 +477,17 @@ def check_against_archive(settings: Settings, ctx: CheckContext, posts: Sequence
         newcomers = []
     pool = [entry_of(post, path, ctx) for path, post in given.items()] + newcomers
     stories = _Stories(settings.root)
-    own: dict[str, tuple[Entry, set[int]]] = {}
+    own: dict[str, tuple[Entry, AbstractSet[str]]] = {}
     for entry, story in pool:
         if story is None:
             continue
         hashes = shingle_hashes(story.text) if story.body else set()
         entry.signature = signature(hashes) if hashes else None
-        stories.known[entry.path] = (story, hashes)
-        own[entry.path] = (entry, hashes)
+        entry.shingles = len(hashes)
+        shingle_set = shingles(story.text)
+        stories.known[entry.path] = (story, shingle_set)
+        stories.pinned.add(entry.path)
+        own[entry.path] = (entry, shingle_set)
     matches: list[ArchiveMatch] = []
     for path in given:
         if path in own:
@@ -457,44 +515,43 @@ def _unknown_posts(settings: Settings, ctx: CheckContext, generation: Generation
     return [entry_of(read_post(Path(path)), _relative(path, root), ctx) for path in unknown]
 
 
-def _matches_of(entry: Entry, own: dict[str, tuple[Entry, set[int]]], generation: Generation | None,
+def _matches_of(entry: Entry, own: dict[str, tuple[Entry, AbstractSet[str]]], generation: Generation | None,
                 stories: _Stories, threshold: float, root: Path) -> list[ArchiveMatch]:
+    """The copies of one given post: among the other given or new posts, and in the store."""
     absolute = f"{root}/{entry.path}"
-    matches: list[ArchiveMatch] = []
-    seen: set[str] = {entry.path}
     keys = set(exact_keys(entry))
-    exact_hits: list[tuple[str, str]] = []
-    for other, _ in own.values():
-        if other.path not in seen and keys.intersection(exact_keys(other)):
-            exact_hits.append((other.path, _exact_reason(entry, other)))
+    bands = set(band_keys(entry.signature)) if entry.signature is not None else set()
+    others = [other for other, _ in own.values() if other.path != entry.path
+              and (keys.intersection(exact_keys(other))
+                   or (other.signature is not None and bands.intersection(band_keys(other.signature))))]
     if generation is not None:
-        for row in generation.rows_with("exact", keys):
-            stored = generation.entry(row)
-            if stored and stored.path not in own and _still_there(root, stored):
-                exact_hits.append((stored.path, _exact_reason(entry, stored)))
-    for other_path, reason in exact_hits:
-        if other_path not in seen:
-            seen.add(other_path)
-            matches.append(ArchiveMatch(absolute, other_path, reason, 1.0))
-    if entry.signature is None:
-        return matches
-    band = set(band_keys(entry.signature))
-    candidates = [other.path for other, _ in own.values()
-                  if other.signature is not None and band.intersection(band_keys(other.signature))]
-    if generation is not None:
-        for row in generation.rows_with("bands", band):
-            stored = generation.entry(row)
-            if stored and stored.path not in own and _still_there(root, stored):
-                candidates.append(stored.path)
-    for other_path in sorted(set(candidates) - seen):
-        verdict = stories.judge(entry.path, other_path)
+        rows = generation.rows_with("exact", keys) | generation.rows_with("bands", bands)
+        stored = (generation.entry(row) for row in sorted(rows))
+        others += [other for other in stored if other and other.path not in own and _still_there(root, other)]
+    matches: list[ArchiveMatch] = []
+    seen = {entry.path}
+    for other in others:
+        if other.path in seen:
+            continue
+        seen.add(other.path)
+        reason = _exact_reason(entry, other)
+        if reason:
+            matches.append(ArchiveMatch(absolute, other.path, reason, 1.0))
+            continue
+        verdict = stories.judge(entry.path, other.path, threshold) if entry.signature is not None else None
         if verdict and verdict.reason == NEAR and verdict.similarity >= threshold:
-            matches.append(ArchiveMatch(absolute, other_path, NEAR, verdict.similarity, verdict.detail))
+            matches.append(ArchiveMatch(absolute, other.path, NEAR, verdict.similarity, verdict.detail))
     return matches
 
 
 def _exact_reason(entry: Entry, other: Entry) -> str:
-    return SAME_BODY if entry.body_key and entry.body_key == other.body_key else SAME_TITLE_DATE
+    """SAME_BODY or SAME_TITLE_DATE when the two are exact copies, else ""."""
+    if entry.body_key and entry.body_key == other.body_key:
+        return SAME_BODY
+    if entry.title_key and entry.moment is not None and (entry.title_key, entry.moment) == (other.title_key,
+                                                                                            other.moment):
+        return SAME_TITLE_DATE
+    return ""
 
 
 def _still_there(root: Path, entry: Entry) -> bool:

@@ -19,6 +19,7 @@ its hash is the polynomial sum of its code points modulo 2^64, folded to 32 bits
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -58,6 +59,14 @@ _PERM_B = (
     3005439278, 992203680, 439523032, 2291143831, 1778356919, 4079953217, 2982425969, 2117674829, 1778886403,
     2321861504,
 )
+
+
+def shingles(text: str) -> set[str]:
+    """The text's shingles themselves (what exact similarities are computed on: within one
+    process, a set of short strings is cheaper to build than their stable hashes)."""
+    if len(text) <= SHINGLE:
+        return {text} if text else set()
+    return {text[start:start + SHINGLE] for start in range(len(text) - SHINGLE + 1)}
 
 
 def shingle_hashes(text: str) -> set[int]:
@@ -116,13 +125,13 @@ def _fmix64(value: int) -> int:
     return value ^ (value >> 33)
 
 
-def jaccard(first: set[int], second: set[int]) -> float:
+def jaccard(first: AbstractSet[object], second: AbstractSet[object]) -> float:
     if not first and not second:
         return 1.0
     return len(first & second) / len(first | second)
 
 
-def containment(first: set[int], second: set[int]) -> float:
+def containment(first: AbstractSet[object], second: AbstractSet[object]) -> float:
     """The share of the smaller set found in the larger one."""
     if not first or not second:
         return 0.0
@@ -131,28 +140,32 @@ def containment(first: set[int], second: set[int]) -> float:
 
 # ---- numpy: many posts at once ----------------------------------------------------------------------
 
-def signatures_numpy(texts: Sequence[str]) -> np.ndarray:
-    """signature(shingle_hashes(text)) for each text, as a (len(texts), NUM_PERM) uint32 array."""
+def signatures_numpy(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """signature(shingle_hashes(text)) for each text, as a (len(texts), NUM_PERM) uint32 array,
+    and len(shingle_hashes(text)) for each."""
     import numpy as np
 
     perm_a = np.array(_PERM_A, dtype=np.uint32)
     perm_b = np.array(_PERM_B, dtype=np.uint32)
     result = np.full((len(texts), NUM_PERM), _M32, dtype=np.uint32)
+    counts = np.zeros(len(texts), dtype=np.int64)
     batch: list[np.ndarray] = []
     rows: list[int] = []
     size = 0
     for row, text in enumerate(texts):
         if not text:
             continue
-        batch.append(_hashes_numpy(text))
+        hashes = np.unique(_hashes_numpy(text))
+        counts[row] = len(hashes)
+        batch.append(hashes)
         rows.append(row)
-        size += len(batch[-1])
+        size += len(hashes)
         if size > 50_000:
             _min_permuted(batch, rows, perm_a, perm_b, result)
             batch, rows, size = [], [], 0
     if batch:
         _min_permuted(batch, rows, perm_a, perm_b, result)
-    return result
+    return result, counts
 
 
 def _hashes_numpy(text: str) -> np.ndarray:

@@ -42,7 +42,7 @@ FORMAT = 1
 _MAGIC = f"newsctl-dups-{FORMAT}-{__version__}-{SHINGLE}-{NUM_PERM}-{BANDS}"
 _M64 = 0xFFFFFFFFFFFFFFFF
 _NO_SIGNATURE = (0xFFFFFFFF,) * NUM_PERM
-_FIELDS = 14
+_FIELDS = 15
 
 
 @dataclass
@@ -63,13 +63,14 @@ class Entry:
     categories: tuple[str, ...] = ()
     problem: str | None = None  # why the post could not be read
     headline: str | None = None  # the story's title (normalise.Story.title): reposts keep it
+    shingles: int = 0  # how many distinct shingles the story has (for estimating containment)
     signature: tuple[int, ...] | None = None
 
     def line(self) -> str:
         values = [self.path, str(self.size), str(self.mtime_ns), self.id, self.day or "", self.title_key or "",
                   "" if self.moment is None else repr(self.moment), self.body_key or "", str(self.title_line),
                   str(self.body_line), self.local_day or "", "\x1f".join(self.categories), self.problem or "",
-                  self.headline or ""]
+                  self.headline or "", str(self.shingles)]
         return "\t".join(_clean(value) for value in values)
 
 
@@ -112,7 +113,7 @@ def _parse_line(line: str) -> Entry | None:
         return Entry(parts[0], int(parts[1]), int(parts[2]), parts[3], parts[4] or None, parts[5] or None,
                      float(parts[6]) if parts[6] else None, parts[7] or None, int(parts[8]), int(parts[9]),
                      parts[10] or None, tuple(parts[11].split("\x1f")) if parts[11] else (), parts[12] or None,
-                     parts[13] or None)
+                     parts[13] or None, int(parts[14]))
     except ValueError:
         return None
 
