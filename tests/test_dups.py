@@ -223,7 +223,7 @@ def test_store_is_incremental(dup_archive: Path) -> None:
     assert again["old_post/2022-05-11-202205110000000003.md"].body_key == \
         by_path["old_post/2022-05-11-202205110000000003.md"].body_key
     assert "old_post/2022-05-20-202205200000000010.md" in again
-    assert len(Store(settings).load().lines) == len(second)  # type: ignore[union-attr]
+    assert Store(settings).load().count == len(second)  # type: ignore[union-attr]
 
 
 def test_a_damaged_store_is_a_miss(dup_archive: Path) -> None:

@@ -26,7 +26,7 @@ from newsctl.config import Settings, list_archive_posts
 from newsctl.dups.compare import DEFAULT_THRESHOLD, HEADLINE_WEIGHT, NEAR, TEMPLATE, Verdict, judge, similarity_from
 from newsctl.dups.normalise import Story, story_of
 from newsctl.dups.signature import band_keys, shingle_hashes, shingles, signature
-from newsctl.dups.store import Entry, Generation, Store, exact_keys, folder_mtimes
+from newsctl.dups.store import Entry, Generation, Store, exact_keys, folder_mtimes, headline_key
 from newsctl.post import Post, read_post
 from newsctl.rules import CheckContext, front_matter_read, post_facts
 
@@ -45,7 +45,9 @@ BUCKET_PAIRS = 16  # a band bucket larger than this is linked as a chain, not as
 CACHED_STORIES = 4096
 PARALLEL_PAIRS = 4000  # candidate pairs: below this, worker processes cost more than they save
 PAIRS_PER_TASK = 2000
-MAX_UNKNOWN = 300  # posts added since the store was written that a pre-commit run reads itself
+MAX_UNKNOWN = 300
+NAMED_NEAR = 3
+VERIFIED_NEAR = 12  # posts added since the store was written that a pre-commit run reads itself
 ESTIMATE_MARGIN = 0.15
 
 
@@ -416,7 +418,20 @@ def _band_pairs_python(entries: Sequence[Entry], rows: list[int]) -> list[tuple[
 
 
 def _estimate(entries: Sequence[Entry], first: int, second: int) -> float:
-    one, other = entries[first], entries[second]
+    return _estimate_pair(entries[first], entries[second])
+
+
+def _stored_estimate(entry: Entry, generation: Generation, row: int) -> float:
+    """_estimate_pair of a given post and a stored row, from the store's arrays alone."""
+    assert entry.signature is not None
+    values, shingle_count, headline = generation.estimate_inputs(row)
+    agreement = sum(a == b for a, b in zip(entry.signature, values, strict=True)) / len(values)
+    same_title = bool(entry.headline) and headline == headline_key(entry.headline or "")
+    return similarity_from(agreement, entry.shingles, shingle_count, same_title)
+
+
+def _estimate_pair(one: Entry, other: Entry) -> float:
+    """compare.similarity_from with the signatures' agreement for the Jaccard similarity."""
     assert one.signature is not None and other.signature is not None
     agreement = sum(a == b for a, b in zip(one.signature, other.signature, strict=True)) / len(one.signature)
     same_title = bool(one.headline) and one.headline == other.headline
@@ -506,7 +521,7 @@ def _unknown_posts(settings: Settings, ctx: CheckContext, generation: Generation
     from newsctl.config import archive_names
 
     root = str(settings.root)
-    known = {line.split("\t", 1)[0] for line in generation.lines}
+    known = generation.paths()
     unknown = [f"{folder}/{name}" for folder, names in archive_names(settings, True, listdir) for name in names
                if _relative(f"{folder}/{name}", root) not in known]
     unknown = [path for path in unknown if _relative(path, root) not in given and os.path.isfile(path)]
@@ -517,7 +532,10 @@ def _unknown_posts(settings: Settings, ctx: CheckContext, generation: Generation
 
 def _matches_of(entry: Entry, own: dict[str, tuple[Entry, AbstractSet[str]]], generation: Generation | None,
                 stories: _Stories, threshold: float, root: Path) -> list[ArchiveMatch]:
-    """The copies of one given post: among the other given or new posts, and in the store."""
+    """The copies of one given post: among the other given or new posts, and in the store. Exact
+    copies are known from the keys; near ones are read and judged, most likely first, until
+    NAMED_NEAR are confirmed or VERIFIED_NEAR were read (a story reposted a hundred times must
+    not cost a hundred reads on every commit; `newsctl dups` lists them all)."""
     absolute = f"{root}/{entry.path}"
     keys = set(exact_keys(entry))
     bands = set(band_keys(entry.signature)) if entry.signature is not None else set()
@@ -525,10 +543,14 @@ def _matches_of(entry: Entry, own: dict[str, tuple[Entry, AbstractSet[str]]], ge
               and (keys.intersection(exact_keys(other))
                    or (other.signature is not None and bands.intersection(band_keys(other.signature))))]
     if generation is not None:
-        rows = generation.rows_with("exact", keys) | generation.rows_with("bands", bands)
-        stored = (generation.entry(row) for row in sorted(rows))
+        exact_rows = generation.rows_with("exact", keys)
+        band_rows = generation.rows_with("bands", bands) - exact_rows
+        rows = exact_rows | {row for row in band_rows if _stored_estimate(entry, generation, row)
+                             >= threshold - ESTIMATE_MARGIN}
+        stored = (generation.entry(row, with_signature=True) for row in sorted(rows))
         others += [other for other in stored if other and other.path not in own and _still_there(root, other)]
     matches: list[ArchiveMatch] = []
+    near: list[tuple[float, Entry]] = []
     seen = {entry.path}
     for other in others:
         if other.path in seen:
@@ -537,10 +559,18 @@ def _matches_of(entry: Entry, own: dict[str, tuple[Entry, AbstractSet[str]]], ge
         reason = _exact_reason(entry, other)
         if reason:
             matches.append(ArchiveMatch(absolute, other.path, reason, 1.0))
-            continue
-        verdict = stories.judge(entry.path, other.path, threshold) if entry.signature is not None else None
+        elif entry.signature is not None and other.signature is not None:
+            estimate = _estimate_pair(entry, other)
+            if estimate >= threshold - ESTIMATE_MARGIN:
+                near.append((estimate, other))
+    named = 0
+    for _, other in sorted(near, key=lambda item: (-item[0], item[1].path))[:VERIFIED_NEAR]:
+        verdict = stories.judge(entry.path, other.path, threshold)
         if verdict and verdict.reason == NEAR and verdict.similarity >= threshold:
             matches.append(ArchiveMatch(absolute, other.path, NEAR, verdict.similarity, verdict.detail))
+            named += 1
+            if named == NAMED_NEAR:
+                break
     return matches
 
 

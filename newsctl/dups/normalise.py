@@ -14,6 +14,7 @@ figures are what `compare` looks at.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from newsctl.analysis import normalize
@@ -95,4 +96,4 @@ def squash(text: str) -> str:
 
 def figures_of(text: str) -> list[str]:
     """The numbers a text states, half-width, thousands separators dropped ("1,234.5" -> "1234.5")."""
-    return [match.group().replace(",", "") for match in _FIGURE.finditer(normalize(text))]
+    return [match.group().replace(",", "") for match in _FIGURE.finditer(unicodedata.normalize("NFKC", text))]

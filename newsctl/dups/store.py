@@ -21,9 +21,12 @@ small files and a few rows. Nothing modified in the last seconds is recorded (ca
 
 from __future__ import annotations
 
+import array
 import bisect
 import contextlib
+import itertools
 import json
+import mmap
 import os
 import secrets
 import shutil
@@ -120,25 +123,40 @@ def _parse_line(line: str) -> Entry | None:
 
 @dataclass
 class Generation:
-    """One readable generation of the store."""
+    """One readable generation of the store. Lines of posts.tsv are read one at a time through
+    `offsets.u64` (a pre-commit run needs a few), or all at once (`entries`)."""
 
     folder: Path
     meta: dict[str, object]
-    lines: list[str]
+    count: int
     _maps: dict[str, memoryview] = field(default_factory=dict)
 
     def entry(self, row: int, with_signature: bool = False) -> Entry | None:
-        entry = _parse_line(self.lines[row]) if 0 <= row < len(self.lines) else None
+        if not 0 <= row < self.count:
+            return None
+        offsets = self._view("offsets.u64", "Q")
+        try:
+            with open(self.folder / "posts.tsv", "rb") as handle:
+                handle.seek(offsets[row])
+                line = handle.read(offsets[row + 1] - offsets[row])
+        except OSError:
+            return None
+        entry = _parse_line(line.decode("utf-8", "surrogateescape").rstrip("\n"))
         if entry is not None and with_signature:
-            values = self._view("signatures.u32", "I")[row * NUM_PERM:(row + 1) * NUM_PERM]
-            entry.signature = None if tuple(values) == _NO_SIGNATURE else tuple(values)
+            values = tuple(self._view("signatures.u32", "I")[row * NUM_PERM:(row + 1) * NUM_PERM])
+            entry.signature = None if values == _NO_SIGNATURE else values
         return entry
+
+    def estimate_inputs(self, row: int) -> tuple[tuple[int, ...], int, int]:
+        """(signature, shingle count, headline key) of a row, without reading its line."""
+        values = tuple(self._view("signatures.u32", "I")[row * NUM_PERM:(row + 1) * NUM_PERM])
+        return values, self._view("shingles.u32", "I")[row], self._view("headlines.u64", "Q")[row]
 
     def entries(self) -> list[Entry]:
         """Every entry with its signature (the whole-archive path)."""
         view = self._view("signatures.u32", "I")
         found = []
-        for row, line in enumerate(self.lines):
+        for row, line in enumerate(self._lines()):
             entry = _parse_line(line)
             if entry is None:
                 continue
@@ -146,6 +164,15 @@ class Generation:
             entry.signature = None if values == _NO_SIGNATURE else values
             found.append(entry)
         return found
+
+    def paths(self) -> set[str]:
+        """The paths (relative to the root) of every entry."""
+        return {line.split("\t", 1)[0] for line in self._lines()}
+
+    def _lines(self) -> list[str]:
+        text = (self.folder / "posts.tsv").read_text(encoding="utf-8", errors="surrogateescape")
+        lines = text.split("\n")[1:]
+        return lines[:-1] if lines and lines[-1] == "" else lines
 
     def rows_with(self, kind: str, keys: Iterable[int]) -> set[int]:
         """Rows having any of the keys in `<kind>.key` ("bands" or "exact")."""
@@ -160,17 +187,23 @@ class Generation:
         return found
 
     def _view(self, name: str, code: str) -> memoryview:
+        """The file as an array, mapped (only the pages a lookup touches are read)."""
         if name not in self._maps:
-            data = (self.folder / name).read_bytes()
+            data = _mapped(self.folder / name)
             view = memoryview(data).cast(code)  # type: ignore[call-overload]
             if sys.byteorder != "little":  # the files are little-endian
-                import array
-
                 swapped = array.array(code, data)
                 swapped.byteswap()
                 view = memoryview(swapped)
             self._maps[name] = view
         return self._maps[name]
+
+
+def _mapped(path: Path) -> bytes | mmap.mmap:
+    with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return b""
+        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
 
 
 class Store:
@@ -190,26 +223,29 @@ class Store:
                 return None
             folder = self.folder / f"gen-{token}"
             meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-            text = (folder / "posts.tsv").read_text(encoding="utf-8", errors="surrogateescape")
-        except (OSError, ValueError, UnicodeDecodeError):
+            with open(folder / "posts.tsv", "rb") as handle:
+                header = handle.readline()
+        except (OSError, ValueError):
             return None
-        lines = text.split("\n")
-        if not isinstance(meta, dict) or meta.get("magic") != _MAGIC or lines[0] != _MAGIC:
+        if not isinstance(meta, dict) or meta.get("magic") != _MAGIC or header != f"{_MAGIC}\n".encode():
             return None
-        lines = lines[1:-1] if lines[-1] == "" else lines[1:]
-        if meta.get("count") != len(lines) or not self._sizes_match(folder, len(lines), meta):
+        count = meta.get("count")
+        if not isinstance(count, int) or not self._sizes_match(folder, count, meta):
             return None
-        return Generation(folder, meta, lines)
+        return Generation(folder, meta, count)
 
     @staticmethod
     def _sizes_match(folder: Path, count: int, meta: dict[str, object]) -> bool:
+        names = ("signatures.u32", "bands.key", "bands.row", "exact.key", "exact.row", "offsets.u64", "posts.tsv",
+                 "shingles.u32", "headlines.u64")
         try:
-            sizes = {name: (folder / name).stat().st_size for name in
-                     ("signatures.u32", "bands.key", "bands.row", "exact.key", "exact.row")}
+            sizes = {name: (folder / name).stat().st_size for name in names}
         except OSError:
             return False
         bands, exact = meta.get("bands"), meta.get("exact")
-        return (sizes["signatures.u32"] == count * NUM_PERM * 4 and isinstance(bands, int)
+        return (sizes["signatures.u32"] == count * NUM_PERM * 4 and sizes["offsets.u64"] == (count + 1) * 8
+                and sizes["shingles.u32"] == count * 4 and sizes["headlines.u64"] == count * 8
+                and sizes["posts.tsv"] == meta.get("tsv_bytes") and isinstance(bands, int)
                 and isinstance(exact, int) and sizes["bands.key"] == bands * 8 and sizes["bands.row"] == bands * 4
                 and sizes["exact.key"] == exact * 8 and sizes["exact.row"] == exact * 4)
 
@@ -227,11 +263,23 @@ class Store:
                 parent.mkdir(mode=0o700, exist_ok=True)
             folder.mkdir(mode=0o700)
             bands, exact = _write_tables(folder, kept)
+            lines = [f"{_MAGIC}\n".encode(), *(f"{entry.line()}\n".encode("utf-8", "surrogateescape")
+                                               for entry in kept)]
+            offsets = array.array("Q", itertools.accumulate((len(line) for line in lines), initial=0))[1:]
+            if sys.byteorder != "little":
+                offsets.byteswap()
+            (folder / "offsets.u64").write_bytes(offsets.tobytes())
+            shingle_counts = array.array("I", (min(entry.shingles, 0xFFFFFFFF) for entry in kept))
+            headlines = array.array("Q", (headline_key(entry.headline) if entry.headline else 0 for entry in kept))
+            if sys.byteorder != "little":
+                shingle_counts.byteswap()
+                headlines.byteswap()
+            (folder / "shingles.u32").write_bytes(shingle_counts.tobytes())
+            (folder / "headlines.u64").write_bytes(headlines.tobytes())
+            (folder / "posts.tsv").write_bytes(b"".join(lines))
             meta = {"magic": _MAGIC, "count": len(kept), "bands": bands, "exact": exact, "folders": folders,
-                    "written": now}
+                    "written": now, "tsv_bytes": sum(len(line) for line in lines)}
             (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-            body = "\n".join([_MAGIC, *(entry.line() for entry in kept)]) + "\n"
-            (folder / "posts.tsv").write_text(body, encoding="utf-8", errors="surrogateescape")
             temporary = self.folder / f".CURRENT.{os.getpid()}.tmp"
             temporary.write_text(token + "\n", encoding="ascii")
             os.replace(temporary, self.folder / "CURRENT")
@@ -254,8 +302,6 @@ def _write_tables(folder: Path, entries: Sequence[Entry]) -> tuple[int, int]:
     """signatures.u32, bands.* and exact.*; numpy for many rows, plain Python for a few."""
     if len(entries) > 500:
         return _write_tables_numpy(folder, entries)
-    import array
-
     signatures = array.array("I")
     band_pairs: list[tuple[int, int]] = []
     exact_pairs: list[tuple[int, int]] = []
