@@ -44,8 +44,7 @@ _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 class Story:
     title: str  # normalised, without repost marks
     sentences: tuple[str, ...]  # normalised sentences of the body, boilerplate removed
-    figures: frozenset[str]  # every number of title and body ("1.2", "60", "2022")
-    title_figures: frozenset[str]
+    title_figures: frozenset[str]  # the headline's numbers ("0.5", "60", "2022")
 
     @property
     def body(self) -> str:
@@ -63,8 +62,7 @@ def story_of(title: str, body: str) -> Story:
     clean_title = strip_title_marks(title)
     clean_body = strip_boilerplate(body)
     sentences = tuple(s for s in (squash(part) for part in _SENTENCE_END.split(clean_body)) if s)
-    return Story(squash(clean_title), sentences, frozenset(figures_of(clean_title + "\n" + clean_body)),
-                 frozenset(figures_of(clean_title)))
+    return Story(squash(clean_title), sentences, frozenset(figures_of(clean_title)))
 
 
 def strip_title_marks(title: str) -> str:

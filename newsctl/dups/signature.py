@@ -142,54 +142,64 @@ def containment(first: AbstractSet[object], second: AbstractSet[object]) -> floa
 
 def signatures_numpy(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """signature(shingle_hashes(text)) for each text, as a (len(texts), NUM_PERM) uint32 array,
-    and len(shingle_hashes(text)) for each."""
+    and len(shingle_hashes(text)) for each. Texts are hashed a batch at a time, as one array."""
     import numpy as np
 
-    perm_a = np.array(_PERM_A, dtype=np.uint32)
-    perm_b = np.array(_PERM_B, dtype=np.uint32)
     result = np.full((len(texts), NUM_PERM), _M32, dtype=np.uint32)
     counts = np.zeros(len(texts), dtype=np.int64)
-    batch: list[np.ndarray] = []
-    rows: list[int] = []
+    batch: list[int] = []
     size = 0
     for row, text in enumerate(texts):
-        if not text:
+        if len(text) < SHINGLE:  # empty, or one shingle of the whole text
+            if text:
+                hashes = shingle_hashes(text)
+                result[row] = signature(hashes)
+                counts[row] = len(hashes)
             continue
-        hashes = np.unique(_hashes_numpy(text))
-        counts[row] = len(hashes)
-        batch.append(hashes)
-        rows.append(row)
-        size += len(hashes)
-        if size > 50_000:
-            _min_permuted(batch, rows, perm_a, perm_b, result)
-            batch, rows, size = [], [], 0
+        batch.append(row)
+        size += len(text)
+        if size > 200_000:
+            _sign_batch([texts[row] for row in batch], batch, result, counts)
+            batch, size = [], 0
     if batch:
-        _min_permuted(batch, rows, perm_a, perm_b, result)
+        _sign_batch([texts[row] for row in batch], batch, result, counts)
     return result, counts
 
 
-def _hashes_numpy(text: str) -> np.ndarray:
+def _sign_batch(texts: list[str], rows: list[int], result: np.ndarray, counts: np.ndarray) -> None:
+    """Shingle hashes of texts (each at least SHINGLE long) concatenated, deduplicated per text,
+    then permuted and reduced to each text's minima."""
     import numpy as np
 
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    width = min(SHINGLE, len(codes))
-    count = len(codes) - width + 1
+    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    lengths = np.array([len(text) for text in texts], dtype=np.int64)
+    ends = np.cumsum(lengths)
+    count = len(codes) - SHINGLE + 1
     value = np.zeros(count, dtype=np.uint64)
     base = np.uint64(_BASE)
-    for offset in range(width):
+    for offset in range(SHINGLE):
         value = value * base + codes[offset:offset + count]
-    folded = ((value ^ (value >> np.uint64(32))) & np.uint64(_M32)).astype(np.uint32)
-    return folded
-
-
-def _min_permuted(batch: list[np.ndarray], rows: list[int], perm_a: np.ndarray, perm_b: np.ndarray,
-                  result: np.ndarray) -> None:
-    import numpy as np
-
-    hashes = _fmix32_numpy(np.concatenate(batch))
-    starts = np.cumsum([0] + [len(part) for part in batch[:-1]])
-    permuted = hashes[:, None] * perm_a[None, :] + perm_b[None, :]
-    result[rows] = np.minimum.reduceat(permuted, starts, axis=0)
+    folded = (value ^ (value >> np.uint64(32))) & np.uint64(_M32)
+    owner = np.repeat(np.arange(len(texts), dtype=np.uint64), lengths)[:count]
+    valid = np.arange(count) + SHINGLE <= ends[owner.astype(np.int64)]  # shingles inside one text
+    keyed = np.sort((owner[valid] << np.uint64(32)) | folded[valid])  # (np.unique hashes: slower here)
+    keyed = keyed[np.r_[True, keyed[1:] != keyed[:-1]]]
+    text_of = (keyed >> np.uint64(32)).astype(np.int64)
+    hashes = _fmix32_numpy((keyed & np.uint64(_M32)).astype(np.uint32))
+    per_text = np.bincount(text_of, minlength=len(texts))
+    perm_a = np.array(_PERM_A, dtype=np.uint32)
+    perm_b = np.array(_PERM_B, dtype=np.uint32)
+    minima = np.full((len(texts), NUM_PERM), _M32, dtype=np.uint32)
+    for chunk in range(0, len(hashes), 50_000):  # bounded memory: 50k x NUM_PERM at a time
+        # NUM_PERM rows of contiguous values: reduceat along a row is far faster than down columns
+        part = perm_a[:, None] * hashes[None, chunk:chunk + 50_000] + perm_b[:, None]
+        owners = text_of[chunk:chunk + 50_000]
+        first = np.r_[True, owners[1:] != owners[:-1]]
+        reduced = np.minimum.reduceat(part, np.flatnonzero(first), axis=1).T
+        present = owners[first]
+        minima[present] = np.minimum(minima[present], reduced)  # a text may span two chunks
+    result[rows] = minima
+    counts[rows] = per_text
 
 
 def _fmix32_numpy(values: np.ndarray) -> np.ndarray:
