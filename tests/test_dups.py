@@ -13,7 +13,7 @@ from conftest import post_text
 
 from newsctl.commands.dups import DupsOptions, DupsResult, run
 from newsctl.config import load_settings
-from newsctl.dups import finder, signature
+from newsctl.dups import entries, precommit, signature
 from newsctl.dups.compare import NEAR, TEMPLATE, judge
 from newsctl.dups.normalise import story_of
 from newsctl.dups.store import Store
@@ -205,7 +205,7 @@ def test_render_plain_and_csv(dup_archive: Path) -> None:
 def test_store_is_incremental(dup_archive: Path) -> None:
     settings = load_settings(dup_archive)
     ctx = make_context(settings)
-    first = finder.refresh(settings, ctx)
+    first = entries.refresh(settings, ctx)
     assert Store(settings).load() is not None
     # A post whose size and mtime are those recorded is not read again: change its text behind
     # the store's back (same size, same mtime), and its recorded facts stay.
@@ -217,7 +217,7 @@ def test_store_is_incremental(dup_archive: Path) -> None:
     added.write_text(post_text("明湖电子发布新品", "2022-05-20 09:00:00 +0800", "明湖电子今日发布新一代传感器芯片。",
                                post_id="202205200000000010"), encoding="utf-8")
     os.utime(added, (1_600_000_000, 1_600_000_000))
-    second = finder.refresh(settings, ctx)
+    second = entries.refresh(settings, ctx)
     by_path = {entry.path: entry for entry in first}
     again = {entry.path: entry for entry in second}
     assert again["old_post/2022-05-11-202205110000000003.md"].body_key == \
@@ -228,7 +228,7 @@ def test_store_is_incremental(dup_archive: Path) -> None:
 
 def test_a_damaged_store_is_a_miss(dup_archive: Path) -> None:
     settings = load_settings(dup_archive)
-    finder.refresh(settings, make_context(settings))
+    entries.refresh(settings, make_context(settings))
     generation = Store(settings).load()
     assert generation is not None
     (generation.folder / "bands.key").write_bytes(b"\0" * 5)
@@ -244,12 +244,12 @@ def test_a_repost_on_another_day_is_found_against_the_whole_archive(dup_archive:
     settings = load_settings(dup_archive)
     ctx = make_context(settings)
     repost = dup_archive / "_posts/2022-05-17-202205170000000002.md"
-    matches = finder.check_against_archive(settings, ctx, [read_post(repost)])
+    matches = precommit.check_against_archive(settings, ctx, [read_post(repost)])
     assert [(m.other, m.reason) for m in matches] == [("old_post/2022-05-10-202205100000000001.md", NEAR)]
     copy = dup_archive / "_posts/2022-06-01-202206010000000011.md"  # the same body, another day, not yet stored
     copy.write_text(post_text("青禾股份特种纸项目", "2022-06-01 08:00:00 +0800", OTHER, post_id="202206010000000011"),
                     encoding="utf-8")
-    matches = finder.check_against_archive(settings, ctx, [read_post(copy)])
+    matches = precommit.check_against_archive(settings, ctx, [read_post(copy)])
     assert [(m.other, m.reason) for m in matches] == [("old_post/2022-05-11-202205110000000003.md", "same body")]
 
 

@@ -1,0 +1,149 @@
+"""Given posts (pre-commit's staged ones) against the whole archive, every day included: exact
+copies (NC602 title and date, NC603 body) from the store's keys, near copies from its LSH bands,
+judged. No numpy, no datasketch: the store is read in place (store.Generation), and the few
+given posts are signed in plain Python.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsctl.config import Settings
+from newsctl.dups.candidates import ESTIMATE_MARGIN, estimate_pair, stored_estimate
+from newsctl.dups.compare import DEFAULT_THRESHOLD, NEAR
+from newsctl.dups.entries import Stories, entry_of, refresh, relative
+from newsctl.dups.finder import SAME_BODY, SAME_TITLE_DATE
+from newsctl.dups.normalise import Story
+from newsctl.dups.signature import band_keys, shingle_hashes, shingles, signature
+from newsctl.dups.store import Entry, Generation, Store, exact_keys, folder_mtimes
+from newsctl.post import Post, read_post
+from newsctl.rules import CheckContext
+
+MAX_UNKNOWN = 300  # posts added since the store was written that a pre-commit run reads itself
+NAMED_NEAR = 3
+VERIFIED_NEAR = 12
+
+
+@dataclass(frozen=True)
+class ArchiveMatch:
+    path: str  # the checked post (absolute, as validate reports it)
+    other: str  # the other post, relative to the root
+    reason: str  # SAME_TITLE_DATE, SAME_BODY or NEAR
+    similarity: float
+    detail: str = ""
+
+
+def check_against_archive(settings: Settings, ctx: CheckContext, posts: Sequence[Post],
+                          threshold: float = DEFAULT_THRESHOLD,
+                          listdir: Callable[[str], list[str]] = os.listdir) -> list[ArchiveMatch]:
+    """Copies of the given posts anywhere in the archive (every day): exact (title and date,
+    body) and near. Uses the store; posts the store does not know yet (added since it was
+    written) are read here, and the store is rebuilt only when it is missing."""
+    root = str(settings.root)
+    given = {relative(str(post.path), root): post for post in posts}
+    generation = Store(settings).load()
+    newcomers = _unknown_posts(settings, ctx, generation, set(given), listdir) if generation else None
+    if generation is None or newcomers is None:  # no store yet, or many posts added since
+        refresh(settings, ctx)
+        generation = Store(settings).load()
+        newcomers = []
+    pool = [entry_of(post, path, ctx) for path, post in given.items()] + newcomers
+    stories = Stories(settings.root)
+    own: dict[str, tuple[Entry, AbstractSet[str]]] = {}
+    for entry, story in pool:
+        if story is None:
+            continue
+        hashes = shingle_hashes(story.text) if story.body else set()
+        entry.signature = signature(hashes) if hashes else None
+        entry.shingles = len(hashes)
+        shingle_set = shingles(story.text)
+        stories.known[entry.path] = (story, shingle_set)
+        stories.pinned.add(entry.path)
+        own[entry.path] = (entry, shingle_set)
+    matches: list[ArchiveMatch] = []
+    for path in given:
+        if path in own:
+            matches += _matches_of(own[path][0], own, generation, stories, threshold, settings.root)
+    return matches
+
+
+def _unknown_posts(settings: Settings, ctx: CheckContext, generation: Generation, given: set[str],
+                   listdir: Callable[[str], list[str]]) -> list[tuple[Entry, Story | None]] | None:
+    """Posts the store does not hold, other than the given ones: there are some only when a post
+    folder's mtime moved on since the store was written. Read here when few; when many, the
+    store is refreshed instead (and then holds them)."""
+    recorded = generation.meta.get("folders")
+    if isinstance(recorded, dict) and recorded and folder_mtimes(recorded) == recorded:
+        return []
+    from newsctl.discovery import archive_names
+
+    root = str(settings.root)
+    known = generation.paths()
+    unknown = [f"{folder}/{name}" for folder, names in archive_names(settings, True, listdir) for name in names
+               if relative(f"{folder}/{name}", root) not in known]
+    unknown = [path for path in unknown if relative(path, root) not in given and os.path.isfile(path)]
+    if len(unknown) > MAX_UNKNOWN:
+        return None
+    return [entry_of(read_post(Path(path)), relative(path, root), ctx) for path in unknown]
+
+
+def _matches_of(entry: Entry, own: dict[str, tuple[Entry, AbstractSet[str]]], generation: Generation | None,
+                stories: Stories, threshold: float, root: Path) -> list[ArchiveMatch]:
+    """The copies of one given post: among the other given or new posts, and in the store. Exact
+    copies are known from the keys; near ones are read and judged, most likely first, until
+    NAMED_NEAR are confirmed or VERIFIED_NEAR were read (a story reposted a hundred times must
+    not cost a hundred reads on every commit; `newsctl dups` lists them all)."""
+    absolute = f"{root}/{entry.path}"
+    keys = set(exact_keys(entry))
+    bands = set(band_keys(entry.signature)) if entry.signature is not None else set()
+    others = [other for other, _ in own.values() if other.path != entry.path
+              and (keys.intersection(exact_keys(other))
+                   or (other.signature is not None and bands.intersection(band_keys(other.signature))))]
+    if generation is not None:
+        exact_rows = generation.rows_with("exact", keys)
+        band_rows = generation.rows_with("bands", bands) - exact_rows
+        rows = exact_rows | {row for row in band_rows if stored_estimate(entry, generation, row)
+                             >= threshold - ESTIMATE_MARGIN}
+        stored = (generation.entry(row, with_signature=True) for row in sorted(rows))
+        others += [other for other in stored if other and other.path not in own and _still_there(root, other)]
+    matches: list[ArchiveMatch] = []
+    near: list[tuple[float, Entry]] = []
+    seen = {entry.path}
+    for other in others:
+        if other.path in seen:
+            continue
+        seen.add(other.path)
+        reason = _exact_reason(entry, other)
+        if reason:
+            matches.append(ArchiveMatch(absolute, other.path, reason, 1.0))
+        elif entry.signature is not None and other.signature is not None:
+            estimate = estimate_pair(entry, other)
+            if estimate >= threshold - ESTIMATE_MARGIN:
+                near.append((estimate, other))
+    named = 0
+    for _, other in sorted(near, key=lambda item: (-item[0], item[1].path))[:VERIFIED_NEAR]:
+        verdict = stories.judge(entry.path, other.path, threshold)
+        if verdict and verdict.reason == NEAR and verdict.similarity >= threshold:
+            matches.append(ArchiveMatch(absolute, other.path, NEAR, verdict.similarity, verdict.detail))
+            named += 1
+            if named == NAMED_NEAR:
+                break
+    return matches
+
+
+def _exact_reason(entry: Entry, other: Entry) -> str:
+    """SAME_BODY or SAME_TITLE_DATE when the two are exact copies, else ""."""
+    if entry.body_key and entry.body_key == other.body_key:
+        return SAME_BODY
+    if entry.title_key and entry.moment is not None and (entry.title_key, entry.moment) == (other.title_key,
+                                                                                            other.moment):
+        return SAME_TITLE_DATE
+    return ""
+
+
+def _still_there(root: Path, entry: Entry) -> bool:
+    return os.path.isfile(f"{root}/{entry.path}")
