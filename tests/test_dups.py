@@ -167,9 +167,7 @@ def test_dups_json_schema(dup_archive: Path) -> None:
 
 def test_dups_filters_and_no_groups_exit_0(dup_archive: Path) -> None:
     settings = load_settings(dup_archive)
-    from datetime import date
-
-    assert run(settings, DupsOptions(until=date(2022, 5, 16))).exit_code == 0  # the repost is later
+    assert run(settings, DupsOptions(until="2022-05-16")).exit_code == 0  # the repost is later
     assert run(settings, DupsOptions(categories=["zhengquanshibao"])).groups == []
     assert len(run(settings, DupsOptions(categories=["emnews", "zhengquanshibao"])).groups) == 1
 

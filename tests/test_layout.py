@@ -104,6 +104,7 @@ def test_commands_are_one_module_each_with_run() -> None:
 @pytest.mark.parametrize(("choice", "values"), [
     (cli.InfoFormatChoice, render.InfoFormat),
     (cli.FindingFormatChoice, render.FindingFormat),
+    (cli.DupsFormatChoice, render.DupsFormat),
     (cli.SearchFormatChoice, SearchFormat),
     (cli.SortOrderChoice, SortOrder),
 ])

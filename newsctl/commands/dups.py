@@ -15,14 +15,13 @@ from newsctl.config import Settings
 from newsctl.dups.compare import DEFAULT_THRESHOLD
 from newsctl.dups.finder import Found, Group, Selection, find_groups
 from newsctl.errors import EXIT_FINDINGS, EXIT_OK, UsageError
-from newsctl.rules import CheckContext
 
 
 @dataclass
 class DupsOptions:
     threshold: float = DEFAULT_THRESHOLD
-    since: date | None = None
-    until: date | None = None
+    since: str | None = None  # as `search` takes them: 2022-06-01, "2022-06-01 12:00", 7d, 2w
+    until: str | None = None
     categories: list[str] = field(default_factory=list)
 
 
@@ -33,6 +32,7 @@ class DupsResult:
     templates: list[Group]
     skipped: list[tuple[str, str]]  # (path relative to the root, reason)
     checked: int
+    notes: list[str] = field(default_factory=list)  # e.g. worker processes that failed
 
     @property
     def exit_code(self) -> int:
@@ -43,15 +43,20 @@ class DupsResult:
 def run(settings: Settings, options: DupsOptions) -> DupsResult:
     if not 0.0 < options.threshold <= 1.0:
         raise UsageError(f"--threshold must be above 0 and at most 1, not {options.threshold}")
-    if options.since and options.until and options.since > options.until:
+    since, until = _day(settings, options.since, "--since"), _day(settings, options.until, "--until")
+    if since and until and since > until:
         raise UsageError(f"--since {options.since} is after --until {options.until}")
-    ctx = _context(settings)
-    selection = Selection(options.threshold, options.since, options.until, frozenset(options.categories))
-    found: Found = find_groups(settings, ctx, selection)
-    return DupsResult(options.threshold, found.groups, found.templates, found.skipped, found.checked)
-
-
-def _context(settings: Settings) -> CheckContext:
     from newsctl.validate import make_context
 
-    return make_context(settings)
+    notes: list[str] = []
+    selection = Selection(options.threshold, since, until, frozenset(options.categories))
+    found: Found = find_groups(settings, make_context(settings), selection, notes)
+    return DupsResult(options.threshold, found.groups, found.templates, found.skipped, found.checked, notes)
+
+
+def _day(settings: Settings, value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    from newsctl.engine.searcher import parse_when
+
+    return parse_when(value, option, settings).astimezone(settings.tz).date()

@@ -9,3 +9,4 @@ from typing import Literal
 
 InfoFormat = Literal["text", "json"]  # config, rules, stats
 FindingFormat = Literal["text", "concise", "json", "github"]  # validate
+DupsFormat = Literal["table", "plain", "json", "csv"]  # dups

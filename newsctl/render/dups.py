@@ -21,9 +21,11 @@ SCHEMA = 1
 
 
 def render(result: DupsResult, fmt: str, out: TextIO | None = None, err: TextIO | None = None) -> None:
-    """fmt: "table" (Rich), "plain", "json" or "csv"; skipped posts go to stderr except in JSON."""
+    """fmt: a DupsFormat ("table" is Rich); skipped posts go to stderr except in JSON, which has them."""
     out = out or sys.stdout
     err = err or sys.stderr
+    for note in result.notes:
+        err.write(f"newsctl: warning: {note}\n")
     if fmt == "json":
         out.write(json.dumps(as_dict(result), ensure_ascii=False, indent=2) + "\n")
         return
