@@ -125,9 +125,25 @@ def run_validate(settings: Settings, options: ValidateOptions, find: FindNeighbo
     facts = [fact for _, _, fact in results] + neighbours
     report_for = {path for path, _, _ in results} if options.paths else None
     own += duplicate_findings(facts, report_for, str(settings.root))
+    own = _with_copies_found_by_dups(own, settings, ctx, options, results, facts, enabled)
     report.findings = sorted((f for f in own if f.code in enabled),
                              key=lambda f: (f.path, f.line, f.column, f.code))
     return report
+
+
+def _with_copies_found_by_dups(own: list[Finding], settings: Settings, ctx: CheckContext, options: ValidateOptions,
+                               results: list[FileResult], facts: list[PostFacts],
+                               enabled: frozenset[str]) -> list[Finding]:
+    """Copies on other days (NC602/NC603) and near copies (NC604) from newsctl/dups' signatures:
+    for the given PATHS against the whole archive, or NC604 over the whole archive."""
+    from newsctl.dups import findings as dups_findings  # local: only this step needs the dups package
+
+    if options.paths:
+        return dups_findings.with_archive_copies(own, settings, ctx, [path for path, _, _ in results], facts,
+                                                 enabled)
+    if "NC604" in enabled:
+        return own + dups_findings.near_duplicates_everywhere(settings, ctx, [])
+    return own
 
 
 def _enabled_codes(settings: Settings, options: ValidateOptions) -> frozenset[str]:
