@@ -80,8 +80,8 @@ def template_difference(first: Story, second: Story) -> str:
     title_figures, title_names = _substitutions((first.title,), (second.title,))
     if title_figures and not names:
         return "other figures in the headline: " + "; ".join(f"{a} / {b}" for a, b in title_figures[:3])
-    if names and (title_names or len(names) > 1):
-        return "other names: " + "; ".join(f"{a} / {b}" for a, b in (names + title_names)[:3])
+    if names:  # a repost drops or adds, it does not reword: another name, or other facts
+        return "other names or wording: " + "; ".join(f"{a} / {b}" for a, b in (names + title_names)[:3])
     return ""
 
 

@@ -20,7 +20,7 @@ from newsctl.discovery import list_archive_posts
 from newsctl.dups.compare import Verdict, judge
 from newsctl.dups.normalise import Story, story_of
 from newsctl.dups.signature import shingle_hashes, shingles, signature
-from newsctl.dups.store import Entry, Store, folder_mtimes
+from newsctl.dups.store import Entry, Store, folder_mtimes, recordable
 from newsctl.parallel import map_chunks
 from newsctl.post import Post, read_post
 from newsctl.rules import CheckContext, front_matter_read, post_facts
@@ -106,9 +106,12 @@ def refresh(settings: Settings, ctx: CheckContext, paths: Sequence[str] | None =
         else:
             entries.append(None)
             missing.append(path)
-    fresh = iter(read_entries(missing, root, ctx, notes)) if missing else iter(())
-    result = [entry if entry is not None else next(fresh) for entry in entries]
-    if missing or len(known) != len(result):
+    fresh = read_entries(missing, root, ctx, notes) if missing else []
+    unread = iter(fresh)
+    result = [entry if entry is not None else next(unread) for entry in entries]
+    # Rewritten when it would record something new, or forget a post that is gone (posts changed
+    # in the last seconds are not recorded: rewriting for them alone would change nothing).
+    if any(map(recordable, fresh)) or len(known) > len(result) - len(missing):
         folders = folder_mtimes({path.rsplit("/", 1)[0] for path in paths})
         Store(settings).save(result, folders)
     return result

@@ -85,6 +85,11 @@ def storable(path: str) -> bool:
     return not any(char in path for char in "\t\n\r")
 
 
+def recordable(entry: Entry) -> bool:
+    """Kept in the store: a path the file format holds, of a post not changed in the last seconds."""
+    return storable(entry.path) and time.time_ns() - entry.mtime_ns > RACY_NS
+
+
 def exact_keys(entry: Entry) -> list[int]:
     """64-bit keys of the exact-copy facts (the body; the title with the moment) and of the
     headline (a candidate, as a shared LSH band is)."""
@@ -254,8 +259,7 @@ class Store:
         it current and remove the older ones. Best effort: any failure leaves the old one."""
         if not self.writable:
             return
-        now = time.time_ns()
-        kept = [entry for entry in entries if storable(entry.path) and now - entry.mtime_ns > RACY_NS]
+        kept = [entry for entry in entries if recordable(entry)]
         token = secrets.token_hex(6)
         folder = self.folder / f"gen-{token}"
         try:
@@ -278,7 +282,7 @@ class Store:
             (folder / "headlines.u64").write_bytes(headlines.tobytes())
             (folder / "posts.tsv").write_bytes(b"".join(lines))
             meta = {"magic": _MAGIC, "count": len(kept), "bands": bands, "exact": exact, "folders": folders,
-                    "written": now, "tsv_bytes": sum(len(line) for line in lines)}
+                    "written": time.time_ns(), "tsv_bytes": sum(len(line) for line in lines)}
             (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
             temporary = self.folder / f".CURRENT.{os.getpid()}.tmp"
             temporary.write_text(token + "\n", encoding="ascii")
