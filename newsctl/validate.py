@@ -140,9 +140,9 @@ def _with_copies_found_by_dups(own: list[Finding], settings: Settings, ctx: Chec
 
     if options.paths:
         return dups_findings.with_archive_copies(own, settings, ctx, [path for path, _, _ in results], facts,
-                                                 enabled)
+                                                 enabled, use_store=options.cache)
     if "NC604" in enabled:
-        return own + dups_findings.near_duplicates_everywhere(settings, ctx, [])
+        return own + dups_findings.near_duplicates_everywhere(settings, ctx, [], use_store=options.cache)
     return own
 
 

@@ -89,13 +89,13 @@ def read_entries(paths: Sequence[str], root: str, ctx: CheckContext, notes: list
 
 
 def refresh(settings: Settings, ctx: CheckContext, paths: Sequence[str] | None = None,
-            notes: list[str] | None = None) -> list[Entry]:
+            notes: list[str] | None = None, use_store: bool = True) -> list[Entry]:
     """Every post's entry, from the store where the post is unchanged (size and mtime), else read;
     the store is rewritten when anything changed. `index` calls this to keep it current."""
     root = str(settings.root)
     if paths is None:
         paths = list_archive_posts(settings)
-    generation = Store(settings).load()
+    generation = Store(settings).load() if use_store else None
     known = {entry.path: entry for entry in generation.entries()} if generation else {}
     entries: list[Entry | None] = []
     missing: list[str] = []
@@ -111,7 +111,7 @@ def refresh(settings: Settings, ctx: CheckContext, paths: Sequence[str] | None =
     result = [entry if entry is not None else next(unread) for entry in entries]
     # Rewritten when it would record something new, or forget a post that is gone (posts changed
     # in the last seconds are not recorded: rewriting for them alone would change nothing).
-    if any(map(recordable, fresh)) or len(known) > len(result) - len(missing):
+    if use_store and (any(map(recordable, fresh)) or len(known) > len(result) - len(missing)):
         folders = folder_mtimes({path.rsplit("/", 1)[0] for path in paths})
         Store(settings).save(result, folders)
     return result

@@ -73,9 +73,10 @@ class Selection:
         return not self.categories or bool(self.categories.intersection(entry.categories))
 
 
-def find_groups(settings: Settings, ctx: CheckContext, selection: Selection, notes: list[str] | None = None) -> Found:
+def find_groups(settings: Settings, ctx: CheckContext, selection: Selection, notes: list[str] | None = None,
+                use_store: bool = True) -> Found:
     """Groups of exact and near copies among the selected posts, and template look-alikes apart."""
-    entries = refresh(settings, ctx, notes=notes)
+    entries = refresh(settings, ctx, notes=notes, use_store=use_store)
     found = Found(checked=len(entries))
     chosen = []
     for entry in entries:

@@ -25,14 +25,14 @@ SHOWN = 3
 
 
 def with_archive_copies(findings: list[Finding], settings: Settings, ctx: CheckContext, paths: Sequence[str],
-                        facts: Sequence[PostFacts], enabled: frozenset[str]) -> list[Finding]:
+                        facts: Sequence[PostFacts], enabled: frozenset[str], use_store: bool = True) -> list[Finding]:
     """`findings` with the given posts' NC602/NC603 merged with their copies on other days, and
     NC604 for their near copies anywhere in the archive."""
     if not CODES & enabled:
         return findings
     root = str(settings.root)
     given = set(paths)
-    matches = check_against_archive(settings, ctx, [read_post(Path(path)) for path in paths])
+    matches = check_against_archive(settings, ctx, [read_post(Path(path)) for path in paths], use_store=use_store)
     others: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)  # (path, code) -> other -> note
     for code, same in ((DUPLICATE_BODY.code, _same_body), (DUPLICATE_TITLE_DATE.code, _same_title_date)):
         for fact in facts:
@@ -51,9 +51,10 @@ def with_archive_copies(findings: list[Finding], settings: Settings, ctx: CheckC
     return kept
 
 
-def near_duplicates_everywhere(settings: Settings, ctx: CheckContext, notes: list[str]) -> list[Finding]:
+def near_duplicates_everywhere(settings: Settings, ctx: CheckContext, notes: list[str],
+                               use_store: bool = True) -> list[Finding]:
     """NC604 for every post of the archive that nearly copies another (`newsctl dups`' groups)."""
-    found = find_groups(settings, ctx, Selection(DEFAULT_THRESHOLD), notes)
+    found = find_groups(settings, ctx, Selection(DEFAULT_THRESHOLD), notes, use_store)
     named: dict[str, dict[str, str]] = defaultdict(dict)
     for group in found.groups:
         for link in group.links:

@@ -39,15 +39,21 @@ class ArchiveMatch:
 
 def check_against_archive(settings: Settings, ctx: CheckContext, posts: Sequence[Post],
                           threshold: float = DEFAULT_THRESHOLD,
-                          listdir: Callable[[str], list[str]] = os.listdir) -> list[ArchiveMatch]:
+                          listdir: Callable[[str], list[str]] = os.listdir,
+                          use_store: bool = True) -> list[ArchiveMatch]:
     """Copies of the given posts anywhere in the archive (every day): exact (title and date,
     body) and near. Uses the store; posts the store does not know yet (added since it was
-    written) are read here, and the store is rebuilt only when it is missing."""
+    written) are read here, and the store is rebuilt only when it is missing. Without the store
+    (`validate --no-cache`), every post is read and nothing is written."""
     root = str(settings.root)
     given = {relative(str(post.path), root): post for post in posts}
-    generation = Store(settings).load()
+    generation = Store(settings).load() if use_store else None
     newcomers = _unknown_posts(settings, ctx, generation, set(given), listdir) if generation else None
-    if generation is None or newcomers is None:  # no store yet, or many posts added since
+    memory: dict[int, list[Entry]] = {}
+    if not use_store:
+        memory = _in_memory(settings, ctx, set(given))
+        newcomers = []
+    elif generation is None or newcomers is None:  # no store yet, or many posts added since
         refresh(settings, ctx)
         generation = Store(settings).load()
         newcomers = []
@@ -67,7 +73,7 @@ def check_against_archive(settings: Settings, ctx: CheckContext, posts: Sequence
     matches: list[ArchiveMatch] = []
     for path in given:
         if path in own:
-            matches += _matches_of(own[path][0], own, generation, stories, threshold, settings.root)
+            matches += _matches_of(own[path][0], own, generation, memory, stories, threshold, settings.root, ctx)
     return matches
 
 
@@ -91,8 +97,24 @@ def _unknown_posts(settings: Settings, ctx: CheckContext, generation: Generation
     return [entry_of(read_post(Path(path)), relative(path, root), ctx) for path in unknown]
 
 
+def _in_memory(settings: Settings, ctx: CheckContext, given: set[str]) -> dict[int, list[Entry]]:
+    """Every other post's entry by its exact and band keys, read now (no store)."""
+    from newsctl.discovery import list_archive_posts
+    from newsctl.dups.entries import read_entries
+
+    root = str(settings.root)
+    paths = [path for path in list_archive_posts(settings) if relative(path, root) not in given]
+    memory: dict[int, list[Entry]] = {}
+    for entry in read_entries(paths, root, ctx):
+        keys = exact_keys(entry) + (band_keys(entry.signature) if entry.signature is not None else [])
+        for key in keys:
+            memory.setdefault(key, []).append(entry)
+    return memory
+
+
 def _matches_of(entry: Entry, own: dict[str, tuple[Entry, AbstractSet[str]]], generation: Generation | None,
-                stories: Stories, threshold: float, root: Path) -> list[ArchiveMatch]:
+                memory: dict[int, list[Entry]], stories: Stories, threshold: float, root: Path,
+                ctx: CheckContext) -> list[ArchiveMatch]:
     """The copies of one given post: among the other given or new posts, and in the store. Exact
     copies are known from the keys; near ones are read and judged, most likely first, until
     NAMED_NEAR are confirmed or VERIFIED_NEAR were read (a story reposted a hundred times must
@@ -103,13 +125,15 @@ def _matches_of(entry: Entry, own: dict[str, tuple[Entry, AbstractSet[str]]], ge
     others = [other for other, _ in own.values() if other.path != entry.path
               and (keys.intersection(exact_keys(other))
                    or (other.signature is not None and bands.intersection(band_keys(other.signature))))]
+    others += [other for key in keys | bands for other in memory.get(key, ())]
     if generation is not None:
         exact_rows = generation.rows_with("exact", keys)
         band_rows = generation.rows_with("bands", bands) - exact_rows
         rows = exact_rows | {row for row in band_rows if stored_estimate(entry, generation, row)
                              >= threshold - ESTIMATE_MARGIN}
         stored = (generation.entry(row, with_signature=True) for row in sorted(rows))
-        others += [other for other in stored if other and other.path not in own and _still_there(root, other)]
+        others += [current for other in stored if other and other.path not in own
+                   and (current := _as_it_is(root, other, ctx)) is not None]
     matches: list[ArchiveMatch] = []
     near: list[tuple[float, Entry]] = []
     seen = {entry.path}
@@ -145,5 +169,19 @@ def _exact_reason(entry: Entry, other: Entry) -> str:
     return ""
 
 
-def _still_there(root: Path, entry: Entry) -> bool:
-    return os.path.isfile(f"{root}/{entry.path}")
+def _as_it_is(root: Path, entry: Entry, ctx: CheckContext) -> Entry | None:
+    """The stored entry while the post's size and mtime are those recorded; read again when they
+    changed (the store was written before the edit); None when the post is gone."""
+    path = f"{root}/{entry.path}"
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    if (info.st_size, info.st_mtime_ns) == (entry.size, entry.mtime_ns):
+        return entry
+    fresh, story = entry_of(read_post(Path(path)), entry.path, ctx)
+    if story is not None:
+        hashes = shingle_hashes(story.text)
+        fresh.signature = signature(hashes) if hashes else None
+        fresh.shingles = len(hashes)
+    return fresh
