@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 
 from newsctl.dups.normalise import Story
 from newsctl.dups.signature import jaccard, shingles
 
+SAME_ID = "same id"  # the reasons a group of copies gives: exact ones first
+SAME_TITLE_DATE = "same title and date"
+SAME_BODY = "same body"
 NEAR = "near duplicate"
 TEMPLATE = "same template, other figures"
 DEFAULT_THRESHOLD = 0.6
@@ -89,6 +91,8 @@ def _substitutions(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[lis
                                                                              list[tuple[str, str]]]:
     """Short stretches replaced by other short stretches inside changed sentences: (with digits,
     without)."""
+    from difflib import SequenceMatcher  # local: ~5 ms of every pre-commit run otherwise
+
     figures: list[tuple[str, str]] = []
     names: list[tuple[str, str]] = []
     for tag, i1, i2, j1, j2 in SequenceMatcher(None, first, second, autojunk=False).get_opcodes():
@@ -120,6 +124,8 @@ def _figures_pair(first: frozenset[str], second: frozenset[str]) -> str:
 
 
 def _edit_summary(first: Story, second: Story) -> str:
+    from difflib import SequenceMatcher
+
     if first.sentences == second.sentences:
         return "same text apart from title, punctuation, spacing or boilerplate"
     dropped = added = 0

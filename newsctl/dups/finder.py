@@ -15,14 +15,11 @@ from datetime import date
 
 from newsctl.config import Settings
 from newsctl.dups.candidates import candidate_pairs
-from newsctl.dups.compare import DEFAULT_THRESHOLD, NEAR, TEMPLATE
+from newsctl.dups.compare import DEFAULT_THRESHOLD, NEAR, SAME_BODY, SAME_ID, SAME_TITLE_DATE, TEMPLATE
 from newsctl.dups.entries import judge_all, refresh
 from newsctl.dups.store import Entry
 from newsctl.rules import CheckContext
 
-SAME_ID = "same id"
-SAME_TITLE_DATE = "same title and date"
-SAME_BODY = "same body"
 REASON_ORDER = (SAME_ID, SAME_TITLE_DATE, SAME_BODY, NEAR)
 
 

@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from newsctl.config import Settings
-from newsctl.dups.compare import DEFAULT_THRESHOLD, NEAR
-from newsctl.dups.finder import SAME_BODY, SAME_TITLE_DATE, Selection, find_groups
+from newsctl.dups.compare import DEFAULT_THRESHOLD, NEAR, SAME_BODY, SAME_TITLE_DATE
 from newsctl.dups.precommit import ArchiveMatch, check_against_archive
 from newsctl.post import read_post
 from newsctl.rules import CheckContext, Finding, PostFacts
@@ -54,6 +53,8 @@ def with_archive_copies(findings: list[Finding], settings: Settings, ctx: CheckC
 def near_duplicates_everywhere(settings: Settings, ctx: CheckContext, notes: list[str],
                                use_store: bool = True) -> list[Finding]:
     """NC604 for every post of the archive that nearly copies another (`newsctl dups`' groups)."""
+    from newsctl.dups.finder import Selection, find_groups  # local: the pre-commit path needs neither
+
     found = find_groups(settings, ctx, Selection(DEFAULT_THRESHOLD), notes, use_store)
     named: dict[str, dict[str, str]] = defaultdict(dict)
     for group in found.groups:

@@ -14,9 +14,8 @@ from pathlib import Path
 
 from newsctl.config import Settings
 from newsctl.dups.candidates import ESTIMATE_MARGIN, estimate_pair, stored_estimate
-from newsctl.dups.compare import DEFAULT_THRESHOLD, NEAR
+from newsctl.dups.compare import DEFAULT_THRESHOLD, NEAR, SAME_BODY, SAME_TITLE_DATE
 from newsctl.dups.entries import Stories, entry_of, refresh, relative
-from newsctl.dups.finder import SAME_BODY, SAME_TITLE_DATE
 from newsctl.dups.normalise import Story
 from newsctl.dups.signature import band_keys, shingle_hashes, shingles, signature
 from newsctl.dups.store import Entry, Generation, Store, exact_keys, folder_mtimes
@@ -24,6 +23,7 @@ from newsctl.post import Post, read_post
 from newsctl.rules import CheckContext
 
 MAX_UNKNOWN = 300  # posts added since the store was written that a pre-commit run reads itself
+MAX_EXACT = 32  # stored exact copies named per post (a message names 3 and counts the rest)
 NAMED_NEAR = 3
 VERIFIED_NEAR = 12
 
@@ -127,11 +127,11 @@ def _matches_of(entry: Entry, own: dict[str, tuple[Entry, AbstractSet[str]]], ge
                    or (other.signature is not None and bands.intersection(band_keys(other.signature))))]
     others += [other for key in keys | bands for other in memory.get(key, ())]
     if generation is not None:
-        exact_rows = generation.rows_with("exact", keys)
-        band_rows = generation.rows_with("bands", bands) - exact_rows
-        rows = exact_rows | {row for row in band_rows if stored_estimate(entry, generation, row)
-                             >= threshold - ESTIMATE_MARGIN}
-        stored = (generation.entry(row, with_signature=True) for row in sorted(rows))
+        exact_rows = sorted(generation.rows_with("exact", keys))[:MAX_EXACT]
+        band_rows = generation.rows_with("bands", bands) - set(exact_rows)
+        likely = sorted(((stored_estimate(entry, generation, row), row) for row in band_rows), reverse=True)
+        rows = exact_rows + [row for estimate, row in likely[:VERIFIED_NEAR] if estimate >= threshold - ESTIMATE_MARGIN]
+        stored = (generation.entry(row, with_signature=True) for row in rows)
         others += [current for other in stored if other and other.path not in own
                    and (current := _as_it_is(root, other, ctx)) is not None]
     matches: list[ArchiveMatch] = []

@@ -28,8 +28,6 @@ import itertools
 import json
 import mmap
 import os
-import secrets
-import shutil
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -259,6 +257,9 @@ class Store:
         it current and remove the older ones. Best effort: any failure leaves the old one."""
         if not self.writable:
             return
+        import secrets  # local: only writers need them (pre-commit reads)
+        import shutil
+
         kept = [entry for entry in entries if recordable(entry)]
         token = secrets.token_hex(6)
         folder = self.folder / f"gen-{token}"
@@ -294,6 +295,8 @@ class Store:
 
     def _remove_old(self, current: str) -> None:
         """Older generations, once no reader can still be starting on them (a minute old)."""
+        import shutil
+
         with contextlib.suppress(OSError):
             for entry in os.scandir(self.folder):
                 if entry.name.startswith("gen-") and entry.name != f"gen-{current}":
