@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import post_text
+from conftest import Cli, post_text
 
 from newsctl.commands.dups import DupsOptions, DupsResult, run
 from newsctl.config import load_settings
@@ -263,3 +263,98 @@ def test_labelled_set_precision_and_recall(shared_dir: Path, tmp_path: Path) -> 
     score = dupset.score(_groups(result), labels)
     assert score.precision >= 0.95 and score.recall >= 0.95, score
     assert score.template_pairs_as_duplicates == 0
+
+
+# ---- the CLI ---------------------------------------------------------------------------------------
+
+REPOST = "_posts/2022-05-17-202205170000000002.md"
+ORIGINAL = "old_post/2022-05-10-202205100000000001.md"
+
+
+def test_cli_dups_json_names_the_repost_group_and_exits_1(cli: Cli, dup_archive: Path) -> None:
+    result = cli("--root", dup_archive, "dups", "--format", "json")
+    assert result.code == 1, result
+    data = json.loads(result.stdout)
+    assert [group["paths"] for group in data["groups"]] == [[REPOST, ORIGINAL]]
+    assert data["groups"][0]["reason"] == "near duplicate" and data["groups"][0]["similarity"] >= 0.9
+    templated = [set(group["paths"]) for group in data["templates"]]
+    assert {"old_post/2022-05-12-202205120000000006.md", "old_post/2022-05-14-202205140000000007.md"} in [
+        {path for path in paths if path.endswith(("06.md", "07.md"))} for paths in templated]
+    for group in data["groups"]:  # templated stories never pair as duplicates
+        assert not {path for path in group["paths"] if "2022-05-1" in path and path.endswith(("4.md", "5.md"))}
+
+
+def test_cli_dups_exit_0_without_copies_and_plain_when_piped(cli: Cli, dup_archive: Path) -> None:
+    (dup_archive / REPOST).unlink()
+    result = cli("--root", dup_archive, "dups")
+    assert result.code == 0, result
+    assert "Found 0 groups of copies" in result.stdout
+    assert "same template, other figures" in result.stdout
+
+
+def test_cli_dups_csv_and_usage_errors(cli: Cli, dup_archive: Path) -> None:
+    result = cli("--root", dup_archive, "dups", "--format", "csv")
+    assert result.code == 1 and result.stdout.splitlines()[0] == "kind,group,similarity,reason,path"
+    assert cli("--root", dup_archive, "dups", "--threshold", "1.5").code == 2
+    assert cli("--root", dup_archive, "dups", "--since", "yesterday-ish").code == 2
+    assert cli("--root", dup_archive, "dups", "--since", "2022-05-16", "--format", "json").code == 0
+
+
+def test_cli_dups_skips_bad_posts_with_their_reason_and_writes_no_post(cli: Cli, dup_archive: Path) -> None:
+    (dup_archive / "old_post/2022-05-16-202205160000000009.md").write_bytes(b"---\ntitle: [\n---\n\xff\xfe\n")
+    before = {path: path.read_bytes() for path in dup_archive.rglob("*.md")}
+    result = cli("--root", dup_archive, "dups")
+    assert result.code == 1
+    assert "old_post/2022-05-16-202205160000000009.md: skipped: NC" in result.stderr
+    data = json.loads(cli("--root", dup_archive, "dups", "--format", "json").stdout)
+    assert [item["path"] for item in data["skipped"]] == ["old_post/2022-05-16-202205160000000009.md"]
+    assert {path: path.read_bytes() for path in dup_archive.rglob("*.md")} == before
+
+
+def test_validate_repost_as_the_hook_runs_it_names_the_original_on_another_day(dup_archive: Path) -> None:
+    from conftest import run_newsctl
+
+    done = run_newsctl("validate", REPOST, cwd=dup_archive)
+    out = done.stdout.decode()
+    assert done.returncode == 0, done  # a warning
+    assert f"{REPOST}:" in out and "NC604" in out and ORIGINAL in out and "similarity" in out
+    # The templated notices are not reported as near duplicates of each other
+    done = run_newsctl("validate", "old_post/2022-05-14-202205140000000007.md", cwd=dup_archive)
+    assert "NC604" not in done.stdout.decode(), done
+
+
+def test_validate_finds_an_exact_copy_filed_on_another_day(cli: Cli, dup_archive: Path) -> None:
+    copy = dup_archive / "_posts/2022-07-01-202207010000000012.md"
+    copy.write_text(post_text("另一个标题", "2022-07-01 08:00:00 +0800", OTHER, post_id="202207010000000012"),
+                    encoding="utf-8")
+    result = cli("--root", dup_archive, "validate", "--format", "json", copy)
+    found = json.loads(result.stdout)
+    assert result.code == 1
+    assert [(f["code"], f["message"]) for f in found] == [
+        ("NC603", "same body text as old_post/2022-05-11-202205110000000003.md")]
+    assert cli("--root", dup_archive, "validate", "--no-cache", "--format", "json", copy).stdout == result.stdout
+
+
+def test_whole_archive_validate_reports_the_near_duplicate_on_both_posts(cli: Cli, dup_archive: Path) -> None:
+    result = cli("--root", dup_archive, "validate", "--select", "NC604", "--format", "json")
+    found = json.loads(result.stdout)
+    assert sorted(Path(str(f["path"])).relative_to(dup_archive).as_posix() for f in found) == [REPOST, ORIGINAL]
+
+
+def test_labelled_set_through_the_cli_and_the_hook(shared_dir: Path, tmp_path: Path) -> None:
+    pytest.importorskip("jieba")
+    from conftest import run_newsctl
+
+    from benchmarks import dupset
+
+    root = tmp_path / "dupset"
+    labels = dupset.build(root, seed=5, reposts=30, filler=50)
+    done = run_newsctl("--root", root, "dups", "--format", "json")
+    assert done.returncode == 1
+    score = dupset.score([group["paths"] for group in json.loads(done.stdout)["groups"]], labels)
+    assert score.precision >= 0.9 and score.recall >= 0.9, score
+    reposts = sorted(labels.reposts)
+    done = run_newsctl("validate", *reposts, cwd=root)
+    lines = done.stdout.decode().splitlines()
+    for repost in reposts:
+        assert any(line.startswith(f"{repost}:") and labels.reposts[repost] in line for line in lines), repost

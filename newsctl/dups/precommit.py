@@ -47,16 +47,21 @@ def check_against_archive(settings: Settings, ctx: CheckContext, posts: Sequence
     (`validate --no-cache`), every post is read and nothing is written."""
     root = str(settings.root)
     given = {relative(str(post.path), root): post for post in posts}
-    generation = Store(settings).load() if use_store else None
-    newcomers = _unknown_posts(settings, ctx, generation, set(given), listdir) if generation else None
+    generation: Generation | None = None
     memory: dict[int, list[Entry]] = {}
+    newcomers: list[tuple[Entry, Story | None]] | None = []
     if not use_store:
         memory = _in_memory(settings, ctx, set(given))
-        newcomers = []
-    elif generation is None or newcomers is None:  # no store yet, or many posts added since
-        refresh(settings, ctx)
+    else:
         generation = Store(settings).load()
-        newcomers = []
+        if generation is not None:
+            newcomers = _unknown_posts(settings, ctx, generation, set(given), listdir, MAX_UNKNOWN)
+        if generation is None or newcomers is None:  # no store yet, or many posts added since
+            refresh(settings, ctx)
+            generation = Store(settings).load()
+            # what it could not record (changed in the last seconds) is read here
+            newcomers = _unknown_posts(settings, ctx, generation, set(given), listdir) if generation else []
+    assert newcomers is not None
     pool = [entry_of(post, path, ctx) for path, post in given.items()] + newcomers
     stories = Stories(settings.root)
     own: dict[str, tuple[Entry, AbstractSet[str]]] = {}
@@ -78,10 +83,11 @@ def check_against_archive(settings: Settings, ctx: CheckContext, posts: Sequence
 
 
 def _unknown_posts(settings: Settings, ctx: CheckContext, generation: Generation, given: set[str],
-                   listdir: Callable[[str], list[str]]) -> list[tuple[Entry, Story | None]] | None:
+                   listdir: Callable[[str], list[str]], limit: int | None = None,
+                   ) -> list[tuple[Entry, Story | None]] | None:
     """Posts the store does not hold, other than the given ones: there are some only when a post
     folder's mtime moved on since the store was written. Read here when few; when many, the
-    store is refreshed instead (and then holds them)."""
+    store is refreshed instead (and then holds them): None when there are more than `limit`."""
     recorded = generation.meta.get("folders")
     if isinstance(recorded, dict) and recorded and folder_mtimes(recorded) == recorded:
         return []
@@ -92,7 +98,7 @@ def _unknown_posts(settings: Settings, ctx: CheckContext, generation: Generation
     unknown = [f"{folder}/{name}" for folder, names in archive_names(settings, True, listdir) for name in names
                if relative(f"{folder}/{name}", root) not in known]
     unknown = [path for path in unknown if relative(path, root) not in given and os.path.isfile(path)]
-    if len(unknown) > MAX_UNKNOWN:
+    if limit is not None and len(unknown) > limit:
         return None
     return [entry_of(read_post(Path(path)), relative(path, root), ctx) for path in unknown]
 

@@ -261,6 +261,8 @@ class Store:
         import shutil
 
         kept = [entry for entry in entries if recordable(entry)]
+        if len(kept) < len(entries):
+            folders = {}  # some posts are not recorded: readers must list the folders to find them
         token = secrets.token_hex(6)
         folder = self.folder / f"gen-{token}"
         try:
