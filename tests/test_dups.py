@@ -358,3 +358,16 @@ def test_labelled_set_through_the_cli_and_the_hook(shared_dir: Path, tmp_path: P
     lines = done.stdout.decode().splitlines()
     for repost in reposts:
         assert any(line.startswith(f"{repost}:") and labels.reposts[repost] in line for line in lines), repost
+
+
+def test_validate_names_the_original_when_every_post_is_new(cli: Cli, make_archive: Callable[..., Path]) -> None:
+    # Posts written in the last seconds are not recorded in the store (the racy rule): the check
+    # must then read the archive rather than compare with an empty store.
+    root = make_archive({
+        ORIGINAL: post_text("远帆科技签订动力电池结构件供货协议", "2022-05-10 09:30:00 +0800", STORY,
+                            post_id="202205100000000001"),
+        REPOST: post_text("【转载】远帆科技签订动力电池结构件供货协议", "2022-05-17 10:00:00 +0800",
+                          repost_of(STORY, slice(0, 2)), post_id="202205170000000002"),
+    })
+    result = cli("--root", root, "validate", "--format", "json", root / REPOST)
+    assert [(f["code"], ORIGINAL in str(f["message"])) for f in json.loads(result.stdout)] == [("NC604", True)]

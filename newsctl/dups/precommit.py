@@ -50,9 +50,7 @@ def check_against_archive(settings: Settings, ctx: CheckContext, posts: Sequence
     generation: Generation | None = None
     memory: dict[int, list[Entry]] = {}
     newcomers: list[tuple[Entry, Story | None]] | None = []
-    if not use_store:
-        memory = _in_memory(settings, ctx, set(given))
-    else:
+    if use_store:
         generation = Store(settings).load()
         if generation is not None:
             newcomers = _unknown_posts(settings, ctx, generation, set(given), listdir, MAX_UNKNOWN)
@@ -61,6 +59,8 @@ def check_against_archive(settings: Settings, ctx: CheckContext, posts: Sequence
             generation = Store(settings).load()
             # what it could not record (changed in the last seconds) is read here
             newcomers = _unknown_posts(settings, ctx, generation, set(given), listdir) if generation else []
+    if generation is None:  # --no-cache, or no store could be written (outside an archive, all posts new)
+        memory = _in_memory(settings, ctx, set(given))
     assert newcomers is not None
     pool = [entry_of(post, path, ctx) for path, post in given.items()] + newcomers
     stories = Stories(settings.root)
