@@ -59,6 +59,7 @@ class TimedRow:
     throughput: float | None = None  # posts/s where it applies
     tool: str = "subprocess"
     error: str | None = None
+    peak_rss_bytes: int | None = None  # where measured (dups)
 
 
 def measure_build(engine: Engine, archive: Archive, index_dir: Path, repeat: int, env: dict[str, str],
@@ -288,9 +289,14 @@ def measure_startup(
             "validate 5 files (pre-commit style)", engine.validate_command(archive, five), archive, runs, env, (0, 1)
         ),
         # The row above reads its neighbours' facts from .newsctl/cache after its first run, as a
-        # hook does from one commit to the next; this one reads every neighbour each time.
+        # hook does from one commit to the next, and compares the 5 posts with every day of the
+        # archive through the dups signature store; this one reads every post each time.
         measure_repeated(
             "validate 5 files, --no-cache",
             [*engine.validate_command(archive, five), "--no-cache"], archive, runs, env, (0, 1),
+        ),
+        measure_repeated(
+            "validate 5 files, same-day duplicates only (--ignore NC602,NC603,NC604)",
+            [*engine.validate_command(archive, five), "--ignore", "NC602,NC603,NC604"], archive, runs, env, (0, 1),
         ),
     ]

@@ -131,6 +131,9 @@ class TargetCheck:
             ("validate >= 5000 posts/s", self.result.validate, "validate whole archive", _throughput(5000)),
             ("validate 5 files <= 0.3 s", self.result.startup, "validate 5 files (pre-commit style)", _at_most(0.3)),
             ("newsctl --help <= 0.15 s", self.result.startup, "newsctl --help", _at_most(0.15)),
+            ("dups <= 30 s (no signature store)", self.result.dups, "dups, no signature store (first run)",
+             _at_most(30.0)),
+            ("dups peak RSS <= 1 GB", self.result.dups, "dups, no signature store (first run)", _rss_at_most(GB)),
         ]
         out = []
         for name, rows, row_name, judge in checks:
@@ -143,6 +146,13 @@ def _at_most(limit: float) -> Callable[[TimedRow], tuple[str, bool]]:
     def judge(row: TimedRow) -> tuple[str, bool]:
         assert row.wall is not None
         return seconds(row.wall.median), row.wall.median <= limit
+
+    return judge
+
+
+def _rss_at_most(limit: int) -> Callable[[TimedRow], tuple[str, bool]]:
+    def judge(row: TimedRow) -> tuple[str, bool]:
+        return megabytes(row.peak_rss_bytes), row.peak_rss_bytes is not None and row.peak_rss_bytes <= limit
 
     return judge
 
@@ -184,6 +194,7 @@ def render(result: SuiteResult) -> str:
         _recall,
         _validate,
         _startup,
+        _dups,
         _queries,
         _notes,
     ):
@@ -222,7 +233,7 @@ def _commands(result: SuiteResult) -> list[str]:
             seen.add(search.engine)
             cmds.append(shlex.join(search.command))
     cmds += ["", "# newsctl: incremental update, validate, start-up"]
-    others = [*result.incremental[:1], *result.validate[-1:], *result.startup]
+    others = [*result.incremental[:1], *result.validate[-1:], *result.startup, *result.dups[:1]]
     cmds += [shlex.join(r.command) for r in others]
     definitions = [
         "- Post bytes: the size of the post files; MB/s and the index/archive ratio are relative to it.",
@@ -365,6 +376,13 @@ def _recall(result: SuiteResult) -> list[str]:
                 )
     header = ["posts", "query kind", "queries", *[ENGINE_LABELS.get(e, e) for e in engines]]
     return ["## Recall by query kind", "", *table(header, rows)]
+
+
+def _dups(result: SuiteResult) -> list[str]:
+    rows = [[*cells[:-1], megabytes(r.peak_rss_bytes), cells[-1]]
+            for r, cells in zip(result.dups, _timed_rows(result.dups), strict=True)]
+    header = ["command", "posts", "median", "min – max", "runs", "peak RSS", "note"]
+    return ["## Near duplicates (`newsctl dups`)", "", *table(header, rows)]
 
 
 def _validate(result: SuiteResult) -> list[str]:

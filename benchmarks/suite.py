@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from benchmarks.corpus import Archive, ensure_archive, load_texts
+from benchmarks.dupbench import measure_dups
 from benchmarks.engines import Engine, NewsctlEngine, all_engines, subprocess_env
 from benchmarks.machine import describe_machine
 from benchmarks.measures import (
@@ -82,6 +83,7 @@ class SuiteResult:
     incremental: list[TimedRow] = field(default_factory=list)
     validate: list[TimedRow] = field(default_factory=list)
     startup: list[TimedRow] = field(default_factory=list)
+    dups: list[TimedRow] = field(default_factory=list)
     queries: list[QueryRecord] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     section_seconds: dict[str, float] = field(default_factory=dict)
@@ -200,6 +202,8 @@ class Suite:
         row = self._timed(f"{size}: validate", measure_validate_archive, newsctl, archive, repeat, self.env)
         self.result.validate.append(row)
         if is_biggest:
+            log(f"{size}: dups")
+            self.result.dups = self._timed(f"{size}: dups", measure_dups, newsctl, archive, repeat, self.env)
             log(f"{size}: incremental update")
             self.result.incremental = self._timed(
                 f"{size}: incremental", measure_incremental, newsctl, archive, repeat, self.env, self.settings.seed

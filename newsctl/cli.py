@@ -386,6 +386,35 @@ def show_command(
     raise typer.Exit(result.exit_code)
 
 
+class DupsFormatChoice(str, Enum):
+    table = "table"
+    plain = "plain"
+    json = "json"
+    csv = "csv"
+
+
+@app.command("dups")
+def dups_command(
+    threshold: Annotated[float | None, typer.Option(
+        "--threshold", min=0.0, max=1.0, help="Similarity from which two posts are copies (default 0.6).")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Posts from this date (2022-06-01, 7d, 2w).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Posts up to this date (inclusive).")] = None,
+    category: Annotated[list[str] | None, typer.Option("--category", help="Only posts of this category.")] = None,
+    output: Annotated[DupsFormatChoice | None, typer.Option(
+        "--format", help="table (terminal default), plain (piped default), json or csv.")] = None,
+) -> None:
+    """Groups of copies of one story (exact, and near: reposts). Exit 1 when there are some, 0 when none."""
+    from newsctl.commands import dups as command
+    from newsctl.render.dups import render
+
+    options = command.DupsOptions(since=since, until=until, categories=category or [])
+    if threshold is not None:
+        options.threshold = threshold
+    result = command.run(STATE.settings(), options)
+    render(result, pick_format(output, "table", "plain"))
+    raise typer.Exit(result.exit_code)
+
+
 @app.command("stats")
 def stats_command(
     output: Annotated[InfoFormatChoice | None, typer.Option("--format", help="text or json.")] = None,

@@ -46,6 +46,7 @@ from newsctl.rules import (
     post_facts,
     resolve_selection,
 )
+from newsctl.rules.duplicates import NEAR_DUPLICATE
 
 PARALLEL_THRESHOLD = 2000  # below this, starting worker processes costs more than it saves
 FILES_PER_TASK = 250
@@ -131,9 +132,32 @@ def run_validate(settings: Settings, options: ValidateOptions, find: FindNeighbo
     facts = [fact for _, _, fact in results] + neighbours
     report_for = {path for path, _, _ in results} if options.paths else None
     own += duplicate_findings(facts, report_for, str(settings.root))
+    own = _with_copies_found_by_dups(own, settings, ctx, options, results, facts, enabled)
     report.findings = sorted((f for f in own if f.code in enabled),
                              key=lambda f: (f.path, f.line, f.column, f.code))
     return report
+
+
+def _with_copies_found_by_dups(own: list[Finding], settings: Settings, ctx: CheckContext, options: ValidateOptions,
+                               results: list[FileResult], facts: list[PostFacts],
+                               enabled: frozenset[str]) -> list[Finding]:
+    """Copies on other days (NC602/NC603) and near copies (NC604) from newsctl/dups' signatures:
+    for the given PATHS against the whole archive; over the whole archive, NC604 when selected by
+    its code (`--select NC604`)."""
+    from newsctl.dups import findings as dups_findings  # local: only this step needs the dups package
+
+    if options.paths:
+        return dups_findings.with_archive_copies(own, settings, ctx, [path for path, _, _ in results], facts,
+                                                 enabled, use_store=options.cache)
+    if NEAR_DUPLICATE.code in enabled and _named(NEAR_DUPLICATE.code, [*settings.select, *options.select]):
+        return own + dups_findings.near_duplicates_everywhere(settings, ctx, [], use_store=options.cache)
+    return own
+
+
+def _named(code: str, selection: list[str]) -> bool:
+    """Whether `code` itself (not a prefix such as NC6) was selected. Comparing the whole archive
+    for near copies costs `newsctl dups`' time, which a whole-archive run only pays when asked."""
+    return code in (item.strip().upper() for item in selection)
 
 
 def _enabled_codes(settings: Settings, options: ValidateOptions) -> frozenset[str]:

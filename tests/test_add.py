@@ -221,8 +221,10 @@ EXISTING = "_posts/2022-06-01-NW202206012399054634.md"
 @pytest.fixture
 def archive_with_post(make_archive: Callable[..., Path]) -> Path:
     return make_archive({EXISTING: post_text(title="已有的标题", post_id="202206012399054634"),
+                         # its own body: validate PATHS compares bodies across every day (NC603)
                          "old_post/2021-12-08-202112082206891482.md": post_text(
-                             title="旧文章", date="2021-12-08 12:27:37 +0800", post_id="202112082206891482")})
+                             title="旧文章", date="2021-12-08 12:27:37 +0800", body="旧文章的正文。",
+                             post_id="202112082206891482")})
 
 
 def test_same_title_same_day_is_refused_unless_forced(cli: Cli, archive_with_post: Path) -> None:

@@ -32,7 +32,8 @@ def archive_of(make_archive: Callable[..., Path], neighbour_body: str) -> Path:
 
 
 def codes(cli: Cli, root: Path, *options: str) -> list[str]:
-    result = cli("--root", root, "validate", "--format", "json", *options, root / TARGET)
+    # (NC604, near copies, reads the posts it names: this test is about the exact-copy facts)
+    result = cli("--root", root, "validate", "--format", "json", "--ignore", "NC604", *options, root / TARGET)
     return sorted(str(finding["code"]) for finding in json.loads(result.stdout))
 
 

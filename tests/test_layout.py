@@ -105,6 +105,7 @@ def test_commands_are_one_module_each_with_run() -> None:
 @pytest.mark.parametrize(("choice", "values"), [
     (cli.InfoFormatChoice, render.InfoFormat),
     (cli.FindingFormatChoice, render.FindingFormat),
+    (cli.DupsFormatChoice, render.DupsFormat),
     (cli_tools.TrendFormatChoice, render.TrendFormat),
     (cli.SearchFormatChoice, SearchFormat),
     (cli.SortOrderChoice, SortOrder),

@@ -28,6 +28,11 @@ def _with_title_line(line: str) -> str:
     return post_text().replace('title: "测试标题"', line)
 
 
+_STORY = ("启明新材公告称，公司与一家光伏组件企业签订年度供货协议，约定全年供应封装胶膜。"
+          "公司表示，协议的履行将提升公司产能利用率，对本年度经营业绩产生积极影响。"
+          "业内人士认为，封装材料需求随组件排产回升而增长。")
+
+
 @dataclass(frozen=True)
 class Fixture:
     files: dict[str, str | bytes]
@@ -76,6 +81,10 @@ FIXTURES: dict[str, Fixture] = {
     "NC603": Fixture({POST: post_text(title="标题甲", body="两篇一样的正文。"),
                       "old_post/2022-06-01-9.md": post_text(title="标题乙", date="2022-06-01 15:00:00 +0800",
                                                             body="两篇一样的正文。")}),
+    "NC604": Fixture({POST: post_text(title="启明新材签订年度供货协议", body=_STORY),
+                      "old_post/2022-06-05-7.md": post_text(title="【转载】启明新材签订年度供货协议",
+                                                            date="2022-06-05 08:00:00 +0800",
+                                                            body=_STORY.rsplit("。", 2)[0] + "。（来源：证券日报）")}),
     "NC701": _one(post_text(body="行尾有空格。 ")),
 }
 

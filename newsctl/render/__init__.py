@@ -9,4 +9,5 @@ from typing import Literal
 
 InfoFormat = Literal["text", "json"]  # config, rules, stats
 FindingFormat = Literal["text", "concise", "json", "github", "sarif"]  # validate
+DupsFormat = Literal["table", "plain", "json", "csv"]  # dups
 TrendFormat = Literal["chart", "json", "csv"]  # trend

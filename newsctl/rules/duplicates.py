@@ -1,6 +1,7 @@
 """NC6xx, duplicates across the whole archive (`_posts/` and `old_post/` alike): the same id
-(NC601), the same title and date (NC602), the same body text (NC603). Each post is reduced to
-its `PostFacts`; validate.py decides which posts' facts are compared (see its module docs)."""
+(NC601), the same title and date (NC602), the same body text (NC603), nearly the same story
+(NC604, found by newsctl/dups). Each post is reduced to its `PostFacts`; validate.py decides
+which posts' facts are compared (see its module docs)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from newsctl.names import day_and_id
 from newsctl.post import Post
 from newsctl.rules.body import body_content, squash
 from newsctl.rules.dates import parse_date
-from newsctl.rules.rule import ERROR, CheckContext, Finding, Rule
+from newsctl.rules.rule import ERROR, WARNING, CheckContext, Finding, Rule
 
 try:  # hashlib's own blake2b, without hashlib loading OpenSSL first (~4 ms of every pre-commit run)
     from _blake2 import blake2b
@@ -117,7 +118,21 @@ DUPLICATE_BODY = Rule(
     "NC603", "duplicate-body", ERROR,
     what="Another post has the same body text (compared without source link, footer, markup and spacing).",
     why="The same article was stored twice, often with only the footer or the date changed.",
-    how="Delete one of the copies. When PATHS are given, only posts of the same day are compared.",
+    how="Delete one of the copies. Given PATHS (pre-commit), posts of every day are compared too, through "
+        "the signatures `newsctl dups` keeps in `.newsctl/cache/`.",
     scope="archive")
 
-DUPLICATE_RULES = (DUPLICATE_ID, DUPLICATE_TITLE_DATE, DUPLICATE_BODY)
+NEAR_DUPLICATE = Rule(
+    "NC604", "near-duplicate", WARNING,
+    what="Another post tells nearly the same story: a repost under another id, with a `【转载】` title, "
+         "another source or editor line, a paragraph dropped or added, other punctuation or spacing.",
+    why="The archive holds the story twice, and search and the site show it twice. Templated news told "
+        "again with other figures or for another company (market closes, approvals, results) is not "
+        "reported: `newsctl dups` lists it apart as \"same template, other figures\".",
+    how="Delete the repost, or keep both (`--ignore NC604`). `newsctl dups` lists every group of copies. "
+        "Given PATHS (pre-commit), each is compared with every post of the archive; a whole-archive "
+        "`validate` compares all posts with each other only with `--select NC604` (or NC604 in the "
+        "settings' `select`), since that costs what `newsctl dups` costs.",
+    scope="archive")
+
+DUPLICATE_RULES = (DUPLICATE_ID, DUPLICATE_TITLE_DATE, DUPLICATE_BODY, NEAR_DUPLICATE)

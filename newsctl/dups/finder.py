@@ -1,0 +1,140 @@
+"""Groups of copies over the archive (`newsctl dups`).
+
+Entries come from the store (entries.refresh: only new and changed posts are read). Exact copies
+(same id, same title and date, same body: the NC601-NC603 facts) are linked from the facts;
+candidate pairs (candidates.py) are read and judged (compare.judge), in worker processes for
+many. Links form groups; pairs alike only through a template are grouped apart.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from newsctl.config import Settings
+from newsctl.dups.candidates import candidate_pairs
+from newsctl.dups.compare import DEFAULT_THRESHOLD, NEAR, SAME_BODY, SAME_ID, SAME_TITLE_DATE, TEMPLATE
+from newsctl.dups.entries import judge_all, refresh
+from newsctl.dups.store import Entry
+from newsctl.rules import CheckContext
+
+REASON_ORDER = (SAME_ID, SAME_TITLE_DATE, SAME_BODY, NEAR)
+
+
+@dataclass(frozen=True)
+class Link:
+    first: str  # paths relative to the root
+    second: str
+    similarity: float
+    reason: str
+    detail: str = ""
+
+
+@dataclass
+class Group:
+    paths: list[str]
+    similarity: float  # the lowest similarity of the links that joined the group
+    reasons: list[str]
+    links: list[Link]
+
+    @property
+    def reason(self) -> str:
+        return ", ".join(self.reasons)
+
+
+@dataclass
+class Found:
+    groups: list[Group] = field(default_factory=list)
+    templates: list[Group] = field(default_factory=list)  # near only through a shared template
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path relative to the root, reason)
+    checked: int = 0
+
+
+@dataclass
+class Selection:
+    threshold: float = DEFAULT_THRESHOLD
+    since: date | None = None
+    until: date | None = None
+    categories: frozenset[str] = frozenset()
+
+    def admits(self, entry: Entry) -> bool:
+        day = entry.local_day or entry.day
+        if (self.since or self.until) and not day:
+            return False
+        if self.since and day and day < self.since.isoformat():
+            return False
+        if self.until and day and day > self.until.isoformat():
+            return False
+        return not self.categories or bool(self.categories.intersection(entry.categories))
+
+
+def find_groups(settings: Settings, ctx: CheckContext, selection: Selection, notes: list[str] | None = None,
+                use_store: bool = True) -> Found:
+    """Groups of exact and near copies among the selected posts, and template look-alikes apart."""
+    entries = refresh(settings, ctx, notes=notes, use_store=use_store)
+    found = Found(checked=len(entries))
+    chosen = []
+    for entry in entries:
+        if entry.problem:
+            found.skipped.append((entry.path, entry.problem))
+        elif selection.admits(entry):
+            chosen.append(entry)
+    links = exact_links(chosen)
+    pairs = [(chosen[first].path, chosen[second].path) for first, second in candidate_pairs(chosen, selection.threshold)
+             if not (chosen[first].body_key and chosen[first].body_key == chosen[second].body_key)]  # linked already
+    templates: list[Link] = []
+    verdicts = judge_all(settings.root, pairs, selection.threshold, notes)
+    for (first, second), verdict in zip(pairs, verdicts, strict=True):
+        if verdict is None or verdict.similarity < selection.threshold:
+            continue
+        link = Link(first, second, verdict.similarity, verdict.reason, verdict.detail)
+        (templates if verdict.reason == TEMPLATE else links).append(link)
+    found.groups = group_links(links)
+    in_groups = {path: number for number, group in enumerate(found.groups) for path in group.paths}
+    found.templates = group_links([link for link in templates if in_groups.get(link.first, -1)
+                                   != in_groups.get(link.second, -2)])
+    return found
+
+
+def exact_links(entries: Sequence[Entry]) -> list[Link]:
+    """Links between posts with the same id, title and date, or body (each group chained)."""
+    keyed: dict[tuple[str, object], list[str]] = defaultdict(list)
+    for entry in entries:
+        keyed[(SAME_ID, entry.id)].append(entry.path)
+        if entry.title_key and entry.moment is not None:
+            keyed[(SAME_TITLE_DATE, (entry.title_key, entry.moment))].append(entry.path)
+        if entry.body_key:
+            keyed[(SAME_BODY, entry.body_key)].append(entry.path)
+    links = []
+    for (reason, _), paths in keyed.items():
+        links += [Link(paths[0], other, 1.0, reason) for other in paths[1:]]
+    return links
+
+
+def group_links(links: Iterable[Link]) -> list[Group]:
+    """Connected groups of linked paths, largest similarity first, paths sorted."""
+    parent: dict[str, str] = {}
+
+    def top(path: str) -> str:
+        parent.setdefault(path, path)
+        while parent[path] != path:
+            parent[path] = parent[parent[path]]
+            path = parent[path]
+        return path
+
+    listed = list(links)
+    for link in listed:
+        parent[top(link.first)] = top(link.second)
+    members: dict[str, list[Link]] = defaultdict(list)
+    for link in listed:
+        members[top(link.first)].append(link)
+    groups = []
+    for group_links_ in members.values():
+        paths = sorted({path for link in group_links_ for path in (link.first, link.second)})
+        reasons = sorted({link.reason for link in group_links_},
+                         key=lambda reason: REASON_ORDER.index(reason) if reason in REASON_ORDER else 99)
+        ordered = sorted(group_links_, key=lambda link: (link.first, link.second, link.reason))
+        groups.append(Group(paths, min(link.similarity for link in group_links_), reasons, ordered))
+    return sorted(groups, key=lambda group: (-group.similarity, group.paths))

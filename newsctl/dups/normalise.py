@@ -1,0 +1,97 @@
+"""The story a post tells, without what a repost changes: boilerplate out, then normalised.
+
+A repost by another outlet keeps the story and changes its wrapping: a `【转载】` mark in the
+title, another source line ("（来源：证券时报）"), an editor line ("责任编辑：…"), links,
+footers, punctuation and spacing. Those are taken out here, so that two copies of one story
+give the same sentences; what remains is half-width, lower-case, simplified and without
+punctuation or spaces (analysis.normalize, then every non-word character dropped).
+
+The figures a story states (numbers, with their decimals) are kept apart: a templated story
+(a market close, an approval notice) is told again every day with other figures, and those
+figures are what `compare` looks at.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from newsctl.analysis import normalize
+from newsctl.rules import body_content
+
+# 【转载】, [转载], (转) ... and a leading "转载：" in a title
+_REPOST_MARK = re.compile(r"[【\[（(〔]\s*(?:转载|转发|转自[^】\]）)〕]{0,12}|转)\s*[】\]）)〕]"
+                          r"|^\s*(?:转载|转发)\s*[:：]\s*")
+# "（来源：证券时报）", "(文章来源：新华社)", "（本文来源于…）"
+_SOURCE_NOTE = re.compile(r"[（(]\s*(?:文章|本文|信息|消息|稿件)?来源(?:于|自)?\s*[:：︰]?[^（）()\n]{0,40}[）)]")
+# A whole line that only credits: "来源：…", "责任编辑：…", "原标题：…", "编辑：… 校对：…"
+_CREDIT_LINE = re.compile(
+    r"\s*[（(【\[]?\s*(?:(?:文章|本文|信息)?来源|责任编辑|责编|编辑|校对|审核|审校|原标题|转载自|转自|出品|监制)"
+    r"\s*[:：︰][^\n]{0,80}")
+# ...and the same credit at the end of a line of text: "……增长5%。责任编辑：王某"
+_TRAILING_CREDIT = re.compile(r"[（(【\[]?\s*(?:责任编辑|责编|编辑|校对|审核|原标题)\s*[:：︰][^\n。！？]{0,40}$")
+# "（财联社）", "（央视新闻客户端）": the outlet's name closing a paragraph (no digits: "(2888.HK)" stays)
+_OUTLET_MARK = re.compile(r"[（(][^（）()\d\n]{2,14}[）)]\s*$")
+_MD_LINK = re.compile(r"!?\[([^\[\]\n]*)\]\([^()\s]*\)")
+_URL = re.compile(r"<?(?:(?:https?|ftp):)?//[^\s<>（）()]+>?")
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]+")
+_NOT_WORD = re.compile(r"[\W_]+")
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+@dataclass(frozen=True)
+class Story:
+    title: str  # normalised, without repost marks
+    sentences: tuple[str, ...]  # normalised sentences of the body, boilerplate removed
+    title_figures: frozenset[str]  # the headline's numbers ("0.5", "60", "2022")
+
+    @property
+    def body(self) -> str:
+        return "".join(self.sentences)
+
+    @property
+    def text(self) -> str:
+        """What the shingles are taken from: the body (the title only when there is none: a
+        headline recurs over other stories every day, "北向资金净流入…")."""
+        return self.body or self.title
+
+
+def story_of(title: str, body: str) -> Story:
+    """The story of a post from its front-matter title and its raw body (Markdown or HTML)."""
+    clean_title = strip_title_marks(title)
+    clean_body = strip_boilerplate(body)
+    sentences = tuple(s for s in (squash(part) for part in _SENTENCE_END.split(clean_body)) if s)
+    return Story(squash(clean_title), sentences, frozenset(figures_of(clean_title)))
+
+
+def strip_title_marks(title: str) -> str:
+    return _REPOST_MARK.sub("", title).strip()
+
+
+def strip_boilerplate(body: str) -> str:
+    """The body's text without source link, footer, markup, credits, outlet marks and links."""
+    text = body_content(body)
+    if "](" in text:
+        text = _MD_LINK.sub(r"\1", text)
+    if "//" in text:
+        text = _URL.sub("", text)
+    text = _SOURCE_NOTE.sub("", text)
+    kept = []
+    for line in text.split("\n"):
+        if _CREDIT_LINE.fullmatch(line):
+            continue
+        line = _TRAILING_CREDIT.sub("", line)
+        line = _OUTLET_MARK.sub("", line.rstrip())
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def squash(text: str) -> str:
+    """Half-width, lower-case, simplified, without spaces or punctuation."""
+    return _NOT_WORD.sub("", normalize(text))
+
+
+def figures_of(text: str) -> list[str]:
+    """The numbers a text states, half-width, thousands separators dropped ("1,234.5" -> "1234.5")."""
+    return [match.group().replace(",", "") for match in _FIGURE.finditer(unicodedata.normalize("NFKC", text))]

@@ -1,0 +1,370 @@
+"""Signatures kept in `<root>/.newsctl/cache/dups/`, so that neither `dups` nor the pre-commit
+hook reads 100k posts again: only posts added or changed since are read.
+
+One generation of the store is a folder `gen-<token>/` named by the file `CURRENT`:
+
+- `posts.tsv`: a header, then one line per post (path relative to the root, size, mtime_ns,
+  id, file day, title key, date as POSIX time, body key, title line, body line, local day,
+  categories, problem); line n is row n of the other files;
+- `signatures.u32`: NUM_PERM little-endian uint32 per row (the MinHash signature);
+- `bands.key` / `bands.row`: every row's LSH band keys, sorted (uint64), and their rows (uint32);
+- `exact.key` / `exact.row`: the same for the exact-copy keys (body, title with date), so that
+  `validate FILE` finds NC602/NC603 copies on any day;
+- `meta.json`: format, the time zone and the post folders' mtimes when it was written (a
+  folder whose mtime moved on has gained or lost files since).
+
+Writers build a new generation and then replace `CURRENT` (atomic), so a reader sees one
+generation whole; a missing or damaged store is a miss, never an error. Lookups bisect the
+sorted keys in place (memoryview over the file), without numpy: the pre-commit path reads two
+small files and a few rows. Nothing modified in the last seconds is recorded (cache.RACY_NS).
+"""
+
+from __future__ import annotations
+
+import array
+import bisect
+import contextlib
+import itertools
+import json
+import mmap
+import os
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from newsctl import __version__
+from newsctl.cache import RACY_NS
+from newsctl.config import ROOT_MARKERS, Settings
+from newsctl.dups.signature import BANDS, NUM_PERM, SHINGLE, band_keys
+
+FORMAT = 1
+_MAGIC = f"newsctl-dups-{FORMAT}-{__version__}-{SHINGLE}-{NUM_PERM}-{BANDS}"
+_M64 = 0xFFFFFFFFFFFFFFFF
+_NO_SIGNATURE = (0xFFFFFFFF,) * NUM_PERM
+_FIELDS = 15
+
+
+@dataclass
+class Entry:
+    """What the store keeps of one post; `signature` is None when it has no story text."""
+
+    path: str  # relative to the root
+    size: int
+    mtime_ns: int
+    id: str
+    day: str | None  # from the file name
+    title_key: str | None
+    moment: float | None
+    body_key: str | None
+    title_line: int = 1
+    body_line: int = 1
+    local_day: str | None = None  # the front-matter date's day in the archive's zone, else the file's
+    categories: tuple[str, ...] = ()
+    problem: str | None = None  # why the post could not be read
+    headline: str | None = None  # the story's title (normalise.Story.title): reposts keep it
+    shingles: int = 0  # how many distinct shingles the story has (for estimating containment)
+    signature: tuple[int, ...] | None = None
+
+    def line(self) -> str:
+        values = [self.path, str(self.size), str(self.mtime_ns), self.id, self.day or "", self.title_key or "",
+                  "" if self.moment is None else repr(self.moment), self.body_key or "", str(self.title_line),
+                  str(self.body_line), self.local_day or "", "\x1f".join(self.categories), self.problem or "",
+                  self.headline or "", str(self.shingles)]
+        return "\t".join(_clean(value) for value in values)
+
+
+def _clean(value: str) -> str:
+    return value.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+
+
+def storable(path: str) -> bool:
+    return not any(char in path for char in "\t\n\r")
+
+
+def recordable(entry: Entry) -> bool:
+    """Kept in the store: a path the file format holds, of a post not changed in the last seconds."""
+    return storable(entry.path) and time.time_ns() - entry.mtime_ns > RACY_NS
+
+
+def exact_keys(entry: Entry) -> list[int]:
+    """64-bit keys of the exact-copy facts (the body; the title with the moment) and of the
+    headline (a candidate, as a shared LSH band is)."""
+    keys = []
+    if entry.body_key:
+        keys.append(_key64(b"b" + entry.body_key.encode()))
+    if entry.title_key and entry.moment is not None:
+        keys.append(_key64(f"t{entry.title_key}\0{entry.moment!r}".encode("utf-8", "surrogatepass")))
+    if entry.headline:
+        keys.append(headline_key(entry.headline))
+    return keys
+
+
+def headline_key(headline: str) -> int:
+    return _key64(f"h{headline}".encode("utf-8", "surrogatepass"))
+
+
+def _key64(data: bytes) -> int:
+    from hashlib import blake2b
+
+    return int.from_bytes(blake2b(data, digest_size=8).digest(), "little")
+
+
+def _parse_line(line: str) -> Entry | None:
+    parts = line.split("\t")
+    if len(parts) != _FIELDS:
+        return None
+    try:
+        return Entry(parts[0], int(parts[1]), int(parts[2]), parts[3], parts[4] or None, parts[5] or None,
+                     float(parts[6]) if parts[6] else None, parts[7] or None, int(parts[8]), int(parts[9]),
+                     parts[10] or None, tuple(parts[11].split("\x1f")) if parts[11] else (), parts[12] or None,
+                     parts[13] or None, int(parts[14]))
+    except ValueError:
+        return None
+
+
+@dataclass
+class Generation:
+    """One readable generation of the store. Lines of posts.tsv are read one at a time through
+    `offsets.u64` (a pre-commit run needs a few), or all at once (`entries`)."""
+
+    folder: Path
+    meta: dict[str, object]
+    count: int
+    _maps: dict[str, memoryview] = field(default_factory=dict)
+
+    def entry(self, row: int, with_signature: bool = False) -> Entry | None:
+        if not 0 <= row < self.count:
+            return None
+        offsets = self._view("offsets.u64", "Q")
+        try:
+            with open(self.folder / "posts.tsv", "rb") as handle:
+                handle.seek(offsets[row])
+                line = handle.read(offsets[row + 1] - offsets[row])
+        except OSError:
+            return None
+        entry = _parse_line(line.decode("utf-8", "surrogateescape").rstrip("\n"))
+        if entry is not None and with_signature:
+            values = tuple(self._view("signatures.u32", "I")[row * NUM_PERM:(row + 1) * NUM_PERM])
+            entry.signature = None if values == _NO_SIGNATURE else values
+        return entry
+
+    def estimate_inputs(self, row: int) -> tuple[tuple[int, ...], int, int]:
+        """(signature, shingle count, headline key) of a row, without reading its line."""
+        values = tuple(self._view("signatures.u32", "I")[row * NUM_PERM:(row + 1) * NUM_PERM])
+        return values, self._view("shingles.u32", "I")[row], self._view("headlines.u64", "Q")[row]
+
+    def entries(self) -> list[Entry]:
+        """Every entry with its signature (the whole-archive path)."""
+        view = self._view("signatures.u32", "I")
+        found = []
+        for row, line in enumerate(self._lines()):
+            entry = _parse_line(line)
+            if entry is None:
+                continue
+            values = tuple(view[row * NUM_PERM:(row + 1) * NUM_PERM])
+            entry.signature = None if values == _NO_SIGNATURE else values
+            found.append(entry)
+        return found
+
+    def paths(self) -> set[str]:
+        """The paths (relative to the root) of every entry."""
+        return {line.split("\t", 1)[0] for line in self._lines()}
+
+    def _lines(self) -> list[str]:
+        text = (self.folder / "posts.tsv").read_text(encoding="utf-8", errors="surrogateescape")
+        lines = text.split("\n")[1:]
+        return lines[:-1] if lines and lines[-1] == "" else lines
+
+    def rows_with(self, kind: str, keys: Iterable[int]) -> set[int]:
+        """Rows having any of the keys in `<kind>.key` ("bands" or "exact")."""
+        sorted_keys = self._view(f"{kind}.key", "Q")
+        rows = self._view(f"{kind}.row", "I")
+        found = set()
+        for key in keys:
+            start = bisect.bisect_left(sorted_keys, key)
+            while start < len(sorted_keys) and sorted_keys[start] == key:
+                found.add(rows[start])
+                start += 1
+        return found
+
+    def _view(self, name: str, code: str) -> memoryview:
+        """The file as an array, mapped (only the pages a lookup touches are read)."""
+        if name not in self._maps:
+            data = _mapped(self.folder / name)
+            view = memoryview(data).cast(code)  # type: ignore[call-overload]
+            if sys.byteorder != "little":  # the files are little-endian
+                swapped = array.array(code, data)
+                swapped.byteswap()
+                view = memoryview(swapped)
+            self._maps[name] = view
+        return self._maps[name]
+
+
+def _mapped(path: Path) -> bytes | mmap.mmap:
+    with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return b""
+        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+class Store:
+    def __init__(self, settings: Settings) -> None:
+        from hashlib import blake2b
+
+        key = blake2b(f"{_MAGIC} {settings.timezone}".encode(), digest_size=6).hexdigest()
+        self.folder = settings.root / ".newsctl" / "cache" / f"dups-{key}"
+        self.settings = settings
+        self.writable = any((settings.root / marker).is_file() for marker in ROOT_MARKERS)
+
+    def load(self) -> Generation | None:
+        """The current generation, or None when there is none or it is damaged."""
+        try:
+            token = (self.folder / "CURRENT").read_text(encoding="ascii").strip()
+            if not token.isalnum():
+                return None
+            folder = self.folder / f"gen-{token}"
+            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+            with open(folder / "posts.tsv", "rb") as handle:
+                header = handle.readline()
+        except (OSError, ValueError):
+            return None
+        if not isinstance(meta, dict) or meta.get("magic") != _MAGIC or header != f"{_MAGIC}\n".encode():
+            return None
+        count = meta.get("count")
+        if not isinstance(count, int) or not self._sizes_match(folder, count, meta):
+            return None
+        return Generation(folder, meta, count)
+
+    @staticmethod
+    def _sizes_match(folder: Path, count: int, meta: dict[str, object]) -> bool:
+        names = ("signatures.u32", "bands.key", "bands.row", "exact.key", "exact.row", "offsets.u64", "posts.tsv",
+                 "shingles.u32", "headlines.u64")
+        try:
+            sizes = {name: (folder / name).stat().st_size for name in names}
+        except OSError:
+            return False
+        bands, exact = meta.get("bands"), meta.get("exact")
+        return (sizes["signatures.u32"] == count * NUM_PERM * 4 and sizes["offsets.u64"] == (count + 1) * 8
+                and sizes["shingles.u32"] == count * 4 and sizes["headlines.u64"] == count * 8
+                and sizes["posts.tsv"] == meta.get("tsv_bytes") and isinstance(bands, int)
+                and isinstance(exact, int) and sizes["bands.key"] == bands * 8 and sizes["bands.row"] == bands * 4
+                and sizes["exact.key"] == exact * 8 and sizes["exact.row"] == exact * 4)
+
+    def save(self, entries: Sequence[Entry], folders: dict[str, int]) -> None:
+        """Write a new generation with these entries (recent or unstorable ones left out), make
+        it current and remove the older ones. Best effort: any failure leaves the old one."""
+        if not self.writable:
+            return
+        import secrets  # local: only writers need them (pre-commit reads)
+        import shutil
+
+        kept = [entry for entry in entries if recordable(entry)]
+        if len(kept) < len(entries):
+            folders = {}  # some posts are not recorded: readers must list the folders to find them
+        token = secrets.token_hex(6)
+        folder = self.folder / f"gen-{token}"
+        try:
+            for parent in (self.folder.parent.parent, self.folder.parent, self.folder):
+                parent.mkdir(mode=0o700, exist_ok=True)
+            folder.mkdir(mode=0o700)
+            bands, exact = _write_tables(folder, kept)
+            lines = [f"{_MAGIC}\n".encode(), *(f"{entry.line()}\n".encode("utf-8", "surrogateescape")
+                                               for entry in kept)]
+            offsets = array.array("Q", itertools.accumulate((len(line) for line in lines), initial=0))[1:]
+            if sys.byteorder != "little":
+                offsets.byteswap()
+            (folder / "offsets.u64").write_bytes(offsets.tobytes())
+            shingle_counts = array.array("I", (min(entry.shingles, 0xFFFFFFFF) for entry in kept))
+            headlines = array.array("Q", (headline_key(entry.headline) if entry.headline else 0 for entry in kept))
+            if sys.byteorder != "little":
+                shingle_counts.byteswap()
+                headlines.byteswap()
+            (folder / "shingles.u32").write_bytes(shingle_counts.tobytes())
+            (folder / "headlines.u64").write_bytes(headlines.tobytes())
+            (folder / "posts.tsv").write_bytes(b"".join(lines))
+            meta = {"magic": _MAGIC, "count": len(kept), "bands": bands, "exact": exact, "folders": folders,
+                    "written": time.time_ns(), "tsv_bytes": sum(len(line) for line in lines)}
+            (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+            temporary = self.folder / f".CURRENT.{os.getpid()}.tmp"
+            temporary.write_text(token + "\n", encoding="ascii")
+            os.replace(temporary, self.folder / "CURRENT")
+        except OSError:
+            shutil.rmtree(folder, ignore_errors=True)
+            return
+        self._remove_old(token)
+
+    def _remove_old(self, current: str) -> None:
+        """Older generations, once no reader can still be starting on them (a minute old)."""
+        import shutil
+
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self.folder):
+                if entry.name.startswith("gen-") and entry.name != f"gen-{current}":
+                    with contextlib.suppress(OSError):
+                        if time.time() - entry.stat().st_mtime > 60:
+                            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _write_tables(folder: Path, entries: Sequence[Entry]) -> tuple[int, int]:
+    """signatures.u32, bands.* and exact.*; numpy for many rows, plain Python for a few."""
+    if len(entries) > 500:
+        return _write_tables_numpy(folder, entries)
+    signatures = array.array("I")
+    band_pairs: list[tuple[int, int]] = []
+    exact_pairs: list[tuple[int, int]] = []
+    for row, entry in enumerate(entries):
+        signatures.extend(entry.signature or _NO_SIGNATURE)
+        if entry.signature:
+            band_pairs += [(key, row) for key in band_keys(entry.signature)]
+        exact_pairs += [(key, row) for key in exact_keys(entry)]
+    for name, pairs in (("bands", band_pairs), ("exact", exact_pairs)):
+        pairs.sort()
+        keys = array.array("Q", [key for key, _ in pairs])
+        rows = array.array("I", [row for _, row in pairs])
+        if sys.byteorder != "little":
+            keys.byteswap()
+            rows.byteswap()
+        (folder / f"{name}.key").write_bytes(keys.tobytes())
+        (folder / f"{name}.row").write_bytes(rows.tobytes())
+    if sys.byteorder != "little":
+        signatures.byteswap()
+    (folder / "signatures.u32").write_bytes(signatures.tobytes())
+    return len(band_pairs), len(exact_pairs)
+
+
+def _write_tables_numpy(folder: Path, entries: Sequence[Entry]) -> tuple[int, int]:
+    import numpy as np
+
+    from newsctl.dups.signature import band_keys_numpy
+
+    signatures = np.array([entry.signature or _NO_SIGNATURE for entry in entries], dtype="<u4").reshape(-1, NUM_PERM)
+    (folder / "signatures.u32").write_bytes(signatures.tobytes())
+    with_text = np.array([entry.signature is not None for entry in entries], dtype=bool)
+    rows = np.nonzero(with_text)[0].astype("<u4")
+    keys = band_keys_numpy(signatures[rows]).astype("<u8")
+    band_rows = np.repeat(rows, keys.shape[1])
+    _write_sorted(folder, "bands", keys.reshape(-1), band_rows)
+    exact = [(key, row) for row, entry in enumerate(entries) for key in exact_keys(entry)]
+    exact_keys_array = np.array([key for key, _ in exact], dtype="<u8")
+    exact_rows = np.array([row for _, row in exact], dtype="<u4")
+    _write_sorted(folder, "exact", exact_keys_array, exact_rows)
+    return len(band_rows), len(exact)
+
+
+def _write_sorted(folder: Path, name: str, keys: object, rows: object) -> None:
+    import numpy as np
+
+    assert isinstance(keys, np.ndarray) and isinstance(rows, np.ndarray)
+    order = np.argsort(keys, kind="stable")
+    (folder / f"{name}.key").write_bytes(keys[order].astype("<u8").tobytes())
+    (folder / f"{name}.row").write_bytes(rows[order].astype("<u4").tobytes())
+
+
+def folder_mtimes(folders: Iterable[str]) -> dict[str, int]:
+    stamps = {}
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            stamps[folder] = os.stat(folder).st_mtime_ns
+    return stamps
