@@ -1,0 +1,115 @@
+"""The `_config.yml` settings that decide what Jekyll 4.3 publishes, with Jekyll's defaults."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DEFAULT_EXCLUDES", "PERMALINK_STYLES", "Site", "read_site"]
+
+# Configuration::DEFAULTS and add_default_excludes (Jekyll 4.3)
+DEFAULT_MARKDOWN_EXT = "markdown,mkdown,mkdn,mkd,md"
+DEFAULT_EXCLUDES = (".sass-cache", ".jekyll-cache", "gemfiles", "Gemfile", "Gemfile.lock", "node_modules",
+                    "vendor/bundle/", "vendor/cache/", "vendor/gems/", "vendor/ruby/")
+PERMALINK_STYLES = {
+    "date": "/:categories/:year/:month/:day/:title:output_ext",
+    "pretty": "/:categories/:year/:month/:day/:title/",
+    "ordinal": "/:categories/:year/:y_day/:title:output_ext",
+    "weekdate": "/:categories/:year/W:week/:short_day/:title:output_ext",
+    "none": "/:categories/:title:output_ext",
+}
+
+
+@dataclass(frozen=True)
+class Site:
+    """What newsctl needs of a Jekyll site's configuration."""
+
+    zone: tzinfo
+    root: Path | None = None
+    future: bool = False
+    unpublished: bool = False
+    markdown_ext: tuple[str, ...] = tuple(f".{ext}" for ext in DEFAULT_MARKDOWN_EXT.split(","))
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDES
+    include: tuple[str, ...] = (".htaccess",)
+    permalink: str = PERMALINK_STYLES["date"]
+    render_liquid: bool = True
+    problems: tuple[str, ...] = field(default=())  # settings newsctl read but could not use
+
+    def is_markdown(self, suffix: str) -> bool:
+        return suffix.lower() in self.markdown_ext
+
+    def excluded(self, relpath: str) -> bool:
+        """Jekyll's EntryFilter for `exclude`/`include`: the path, or a folder above it, matched by
+        an `exclude` pattern and not by an `include` one (String patterns match by fnmatch without
+        FNM_PATHNAME, or as a plain prefix: `old_post` also excludes `old_posts/`)."""
+        parts = relpath.split("/")
+        excludes = tuple(p for p in self.exclude if p not in self.include)
+        for depth in range(1, len(parts) + 1):
+            entry = "/".join(parts[:depth])
+            if _glob_include(self.include, entry) or _glob_include(self.include, parts[depth - 1]):
+                continue
+            if _glob_include(excludes, entry):
+                return True
+        return False
+
+
+def _glob_include(patterns: tuple[str, ...], entry: str) -> bool:
+    for pattern in patterns:
+        pattern = pattern.lstrip("/")
+        if fnmatch.fnmatchcase(entry, pattern) or entry.startswith(pattern) or pattern == f"{entry}/":
+            return True
+    return False
+
+
+def read_site(root: Path, zone: tzinfo, config: dict[str, Any] | None = None) -> Site:
+    """The site at `root`; `config` is the parsed `_config.yml` (read with Psych's typing), or
+    None to read it here. `zone` is the site zone newsctl already resolved (`timezone:`)."""
+    if config is None:
+        config = _load_config(root / "_config.yml")
+    problems: list[str] = []
+    markdown_ext = config.get("markdown_ext", DEFAULT_MARKDOWN_EXT)
+    if not isinstance(markdown_ext, str):
+        problems.append("markdown_ext is not a comma-separated text; Jekyll's default is used")
+        markdown_ext = DEFAULT_MARKDOWN_EXT
+    exclude = config.get("exclude")
+    include = config.get("include")
+    permalink = config.get("permalink", "date")
+    permalink_text = str(permalink) if permalink is not None else "date"
+    liquid = config.get("render_with_liquid", True)
+    return Site(
+        zone=zone,
+        root=root,
+        future=config.get("future") is True,
+        unpublished=config.get("unpublished") is True,
+        markdown_ext=tuple(f".{ext.strip().lower()}" for ext in markdown_ext.split(",") if ext.strip()),
+        exclude=tuple(dict.fromkeys([*map(str, _as_list(exclude)), *DEFAULT_EXCLUDES])),
+        include=tuple(map(str, _as_list(include))) if include is not None else (".htaccess",),
+        permalink=PERMALINK_STYLES.get(permalink_text, permalink_text),
+        render_liquid=liquid is not False,
+        problems=tuple(problems),
+    )
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _load_config(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    import yaml
+
+    from newsctl.jekyll.psych import load_psych
+
+    try:
+        data = load_psych(text)
+    except yaml.YAMLError:
+        return {}
+    return data if isinstance(data, dict) else {}
