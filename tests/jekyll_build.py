@@ -64,7 +64,7 @@ def _breaker(log: str, candidates: list[str]) -> str | None:
     return None
 
 
-def build(files: dict[str, bytes], config_text: str, work: Path) -> JekyllBuild:
+def jekyll_build(files: dict[str, bytes], config_text: str, work: Path) -> JekyllBuild:
     """Build `files` (relative path -> bytes) with `config_text` as _config.yml, in `work`."""
     work.mkdir(parents=True, exist_ok=True)
     remaining = dict(files)

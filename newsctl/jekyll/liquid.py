@@ -48,6 +48,7 @@ class LiquidCheck:
     line: int | None  # 1-based line within the text where the problem or first markup is
     changes: bool  # Jekyll publishes different text than the file holds
     output: str | None  # the text as rendered (best effort: no site, no includes' own Liquid)
+    lenient: bool = False  # a malformed output was rendered leniently: `output` is approximate
 
 
 class MissingTarget(Exception):
@@ -163,13 +164,14 @@ def check_liquid(text: str, root: Path | None = None, page: dict[str, Any] | Non
     if not has_liquid(text):
         return LiquidCheck(None, None, False, text)
     markup_line = _first_markup_line(text)
+    lenient = False
     try:
         _environment(root, True).from_string(text)
     except LiquidSyntaxError:
         structural = _structural_error(text, root)
         if structural is not None:
             return LiquidCheck(_message(structural), _line(structural, text) or markup_line, True, None)
-        # only outputs are malformed (`{{ 1 | | }}`): Jekyll's `warn` mode renders them leniently
+        lenient = True  # only outputs are malformed (`{{ 1 | | }}`): Jekyll's `warn` mode renders them leniently
     template = _environment(root, False).from_string(text)
     try:
         output = template.render(page=page or {}, site={}, content="")
@@ -178,7 +180,7 @@ def check_liquid(text: str, root: Path | None = None, page: dict[str, Any] | Non
     except (RecursionError, ValueError, TypeError, ArithmeticError) as exc:
         return LiquidCheck(f"Liquid error: {exc}", markup_line, True, None)
     changes = output != text or not all(isinstance(node, ContentNode) for node in template.nodes)
-    return LiquidCheck(None, markup_line, changes, output)
+    return LiquidCheck(None, markup_line, changes, output, lenient)
 
 
 def _structural_error(text: str, root: Path | None) -> LiquidError | None:
