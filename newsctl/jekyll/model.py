@@ -111,10 +111,13 @@ class Publication:
         return self.instant.strftime("%Y-%m-%d") if self.instant else None
 
 
-def publish(relpath: str, text: str | None, site: Site, now: datetime | None = None,
+def publish(relpath: str, text: str | FrontMatter | None, site: Site, now: datetime | None = None,
             check_liquid: bool = True) -> Publication:
     """What Jekyll does with the file at `relpath` (relative to the site root, "/"-separated)
-    holding `text` (None: not valid UTF-8, which Jekyll skips). `now` is the build time."""
+    holding `text` (None: not valid UTF-8, which Jekyll skips). `now` is the build time.
+
+    `text` may also be a FrontMatter already read (newsctl.post reads front matter with the
+    same Psych typing; reading it twice would halve `validate`'s speed)."""
     now = now or datetime.now(timezone.utc)
     parts = relpath.split("/")
     if site.excluded(relpath):
@@ -127,7 +130,7 @@ def publish(relpath: str, text: str | None, site: Site, now: datetime | None = N
     return _page(relpath, parts, text, site, check_liquid)
 
 
-def _post(relpath: str, parts: list[str], text: str | None, site: Site, now: datetime,
+def _post(relpath: str, parts: list[str], text: str | FrontMatter | None, site: Site, now: datetime,
           check_liquid: bool) -> Publication:
     posts_at = len(parts) - 1 - parts[::-1].index("_posts")
     inside = parts[posts_at + 1:]
@@ -143,7 +146,7 @@ def _post(relpath: str, parts: list[str], text: str | None, site: Site, now: dat
         return Publication(relpath, "ignored", False, reason="not valid UTF-8: Jekyll skips it")
     file_day, slug, ext = name.groups()
     slug = slug.rstrip(".")
-    fm = split_front_matter(text)
+    fm = text if isinstance(text, FrontMatter) else split_front_matter(text)
     data = fm.data
     path_categories = [p for p in parts[:posts_at] if p]
     read_error = f"YAML Exception: {fm.error}" if fm.error else None
@@ -199,10 +202,11 @@ def _finish(relpath: str, site: Site, now: datetime, check_liquid: bool, fm: Fro
     return Publication(**common, published=aborts is None, url=url, liquid=liquid, aborts=aborts)
 
 
-def _page(relpath: str, parts: list[str], text: str | None, site: Site, check_liquid: bool) -> Publication:
+def _page(relpath: str, parts: list[str], text: str | FrontMatter | None, site: Site,
+          check_liquid: bool) -> Publication:
     if text is None:
         return Publication(relpath, "static", True, reason="not valid UTF-8: copied as a static file")
-    fm = split_front_matter(text)
+    fm = text if isinstance(text, FrontMatter) else split_front_matter(text)
     if not fm.found:
         return Publication(relpath, "static", True, url="/" + relpath, reason="no front matter: copied as is")
     data = fm.data
