@@ -48,7 +48,7 @@ class LiquidCheck:
     line: int | None  # 1-based line within the text where the problem or first markup is
     changes: bool  # Jekyll publishes different text than the file holds
     output: str | None  # the text as rendered (best effort: no site, no includes' own Liquid)
-    lenient: bool = False  # a malformed output was rendered leniently: `output` is approximate
+    lenient: bool = False  # `output` is approximate (a malformed output rendered leniently, highlight, include)
 
 
 class MissingTarget(Exception):
@@ -148,9 +148,27 @@ def _tag_class(tag_name: str, root: Path | None, block: bool = False) -> type[Ta
 _NOT_IN_LIQUID_5_4 = ("doc",)
 
 
+class _LenientFilters(dict):  # type: ignore[type-arg]
+    """Jekyll's `strict_filters: false`: an unknown filter passes its input through."""
+
+    def __missing__(self, key: str) -> Any:
+        return _pass_through
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key]
+
+
+def _pass_through(value: Any, *args: Any, **kwargs: Any) -> Any:
+    return value
+
+
 @cache
 def _environment(root: Path | None, strict: bool) -> Environment:
     env = Environment(tolerance=Mode.STRICT if strict else Mode.LAX)
+    env.filters = _LenientFilters(env.filters)
     for name in _NOT_IN_LIQUID_5_4:
         env.tags.pop(name, None)
     for name in ("include", "include_relative", "link", "post_url"):
@@ -180,7 +198,16 @@ def check_liquid(text: str, root: Path | None = None, page: dict[str, Any] | Non
     except (RecursionError, ValueError, TypeError, ArithmeticError) as exc:
         return LiquidCheck(f"Liquid error: {exc}", markup_line, True, None)
     changes = output != text or not all(isinstance(node, ContentNode) for node in template.nodes)
-    return LiquidCheck(None, markup_line, changes, output, lenient)
+    approximate = lenient or any(isinstance(node, _JekyllNode) for node in _walk(template.nodes))
+    return LiquidCheck(None, markup_line, changes, output, approximate)
+
+
+def _walk(nodes: list[Node]) -> list[Node]:
+    found: list[Node] = []
+    for node in nodes:
+        found.append(node)
+        found += _walk(list(node.children(None, include_partials=False)) if hasattr(node, "children") else [])
+    return found
 
 
 def _structural_error(text: str, root: Path | None) -> LiquidError | None:

@@ -19,6 +19,19 @@ module Jekyll
 end
 
 module NewsctlDump
+  # With NEWSCTL_CATCH set, an error that would stop the build is recorded against its file and
+  # the build goes on, so that one build finds every breaker (the test then builds each breaker
+  # alone, without this, to confirm that it really stops Jekyll).
+  ABORTS = {}
+
+  def self.record(path, error)
+    ABORTS[path] = "#{error.class}: #{error.message}"
+    File.write("#{ENV.fetch("NEWSCTL_DUMP")}.aborts", JSON.generate(ABORTS))
+  end
+
+  def self.relative(path, source)
+    path.sub(%r!\A#{Regexp.escape(source)}/?!, "")
+  end
   def self.shown(value)
     Liquid::Template.parse("{{ v }}").render!({ "v" => value })
   end
@@ -27,7 +40,7 @@ module NewsctlDump
     data = doc.data
     date = data["date"]
     row = {
-      "path" => kind == "post" ? doc.relative_path : doc.path.sub(%r!\A#{Regexp.escape(source)}/?!, ""),
+      "path" => kind == "post" ? doc.relative_path : relative(doc.path, source),
       "kind" => kind,
       "title" => data["title"].is_a?(String) || data["title"].nil? ? data["title"] : data["title"].to_s,
       "title_class" => data["title"].class.name,
@@ -52,11 +65,31 @@ module NewsctlDump
   end
 end
 
+if ENV["NEWSCTL_CATCH"]
+  Jekyll::Renderer.prepend(Module.new do
+    def run
+      super
+    rescue StandardError => e
+      NewsctlDump.record(NewsctlDump.relative(document.path, site.source), e)
+      ""
+    end
+  end)
+  Jekyll::Document.prepend(Module.new do
+    def handle_read_error(error)
+      super
+    rescue Jekyll::Errors::FatalException => e
+      NewsctlDump.record(NewsctlDump.relative(path, site.source), e)
+      @data = { "published" => false } # out of the rest of the build, as if it had stopped here
+    end
+  end)
+end
+
 Jekyll::Hooks.register :site, :post_render do |site|
   rows = site.posts.docs.map { |doc| NewsctlDump.entry(doc, "post", site.source) }
   site.pages.each do |page|
     next unless page.path.end_with?(*%w(.md .markdown .mkd .mkdn .mkdown .html))
     rows << NewsctlDump.entry(page, "page", site.source)
   end
-  File.write(ENV.fetch("NEWSCTL_DUMP"), JSON.pretty_generate(rows))
+  rows.reject! { |row| NewsctlDump::ABORTS.key?(row["path"]) }
+  File.write(ENV.fetch("NEWSCTL_DUMP"), JSON.pretty_generate({ "rows" => rows, "aborts" => NewsctlDump::ABORTS }))
 end
