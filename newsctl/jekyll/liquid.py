@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from liquid import Environment, Mode
 from liquid.ast import BlockNode, Node
@@ -148,7 +148,7 @@ def _tag_class(tag_name: str, root: Path | None, block: bool = False) -> type[Ta
 _NOT_IN_LIQUID_5_4 = ("doc",)
 
 
-class _LenientFilters(dict):  # type: ignore[type-arg]
+class _LenientFilters(dict[str, Any]):
     """Jekyll's `strict_filters: false`: an unknown filter passes its input through."""
 
     def __missing__(self, key: str) -> Any:
@@ -206,7 +206,10 @@ def _walk(nodes: list[Node]) -> list[Node]:
     found: list[Node] = []
     for node in nodes:
         found.append(node)
-        found += _walk(list(node.children(None, include_partials=False)) if hasattr(node, "children") else [])
+        try:
+            found += _walk(list(node.children(cast(Any, None), include_partials=False)))
+        except (AttributeError, TypeError):  # a node whose children need a render context
+            continue
     return found
 
 
