@@ -16,6 +16,7 @@ Jekyll's tags added. This module is imported only for a body that holds `{{` or 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from html import escape
@@ -48,6 +49,7 @@ class LiquidCheck:
     line: int | None  # 1-based line within the text where the problem or first markup is
     changes: bool  # Jekyll publishes different text than the file holds
     output: str | None  # the text as rendered (best effort: no site, no includes' own Liquid)
+    only_raw: bool = False  # the only change is that `{% raw %}` markers disappear (protected text)
     lenient: bool = False  # `output` is approximate (a malformed output rendered leniently, highlight, include)
 
 
@@ -199,7 +201,16 @@ def check_liquid(text: str, root: Path | None = None, page: dict[str, Any] | Non
         return LiquidCheck(f"Liquid error: {exc}", markup_line, True, None)
     changes = output != text or not all(isinstance(node, ContentNode) for node in template.nodes)
     approximate = lenient or any(isinstance(node, _JekyllNode) for node in _walk(template.nodes))
-    return LiquidCheck(None, markup_line, changes, output, approximate)
+    only_raw = changes and output == without_raw_markers(text)
+    return LiquidCheck(None, markup_line, changes, output, only_raw, approximate)
+
+
+_RAW_MARKER = re.compile(r"\{%-?[ \t\n]*(?:end)?raw[ \t\n]*-?%\}")
+
+
+def without_raw_markers(text: str) -> str:
+    """The text a reader means when it protects Liquid-looking text with `{% raw %}`."""
+    return _RAW_MARKER.sub("", text)
 
 
 def _walk(nodes: list[Node]) -> list[Node]:
