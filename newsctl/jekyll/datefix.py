@@ -51,7 +51,7 @@ def plan_zone_fix(relpath: str, text: str, site: Site, mode: str = "keep",
     value = match["value"].strip()
     try:
         typed = load_psych(f"x: {value}")["x"]
-    except Exception:  # noqa: BLE001 - any YAML trouble: not this fix's business
+    except Exception:
         return None
     if not isinstance(typed, PsychTime) or typed.has_zone:
         return None
