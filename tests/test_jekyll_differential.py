@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from jekyll_build import JekyllBuild, jekyll_build, read_tree
 
+from newsctl.jekyll.escape import protect_liquid
 from newsctl.jekyll.model import Publication, publish
 from newsctl.jekyll.site import read_site
 
@@ -33,9 +34,30 @@ def _site_files(root: Path) -> list[str]:
     return sorted(read_tree(root)) if root.is_dir() else []
 
 
+# Bodies that look like Liquid, as a scraper may bring them; `protect_liquid` (what `add` writes)
+# must make Jekyll publish each exactly as written.
+LIQUID_LOOKING = [
+    "一加一等于 {{ 1 | plus: 1 }}。",
+    "{% 错误 %} 与 {{ 未闭合的变量",
+    "模板里写 {% raw %} 和 {% endraw %} 两个标签。",
+    "{{{ 三个花括号 }}} 与 {%- if -%} 与 {{%",
+    "第一段 {{ a }}\n\n第二段 {% if b %}",
+]
+
+
+def _protected_posts() -> dict[str, bytes]:
+    posts = {}
+    for number, body in enumerate(LIQUID_LOOKING):
+        text = (f'---\nlayout: post\ntitle: "保护 {number}"\ndate: 2022-06-02 09:0{number}:00 +0800\n'
+                f"categories: emnews\ntags: 东财滚动新闻\n---\n\n{protect_liquid(body)}\n")
+        posts[f"_posts/2022-06-02-protected-{number}.md"] = text.encode("utf-8")
+    return posts
+
+
 @pytest.fixture(scope="module")
 def edge_build(tmp_path_factory: pytest.TempPathFactory) -> JekyllBuild:
-    return jekyll_build(read_tree(EDGE), (EDGE / "_config.yml").read_text(encoding="utf-8"),
+    files = {**read_tree(EDGE), **_protected_posts()}
+    return jekyll_build(files, (EDGE / "_config.yml").read_text(encoding="utf-8"),
                         tmp_path_factory.mktemp("jekyll-edge"))
 
 
@@ -113,3 +135,10 @@ def test_the_edge_set_covers_what_jekyll_refuses_drops_and_defers(edge_build: Je
     zone_less = edge_build.published["_posts/2022-06-01-zone-less.md"]
     assert zone_less["date"] == "2022-06-01 18:46:18 +0800"  # Psych: a zone-less timestamp is UTC
     assert edge_build.published["_posts/2022-06-01-no-seconds.md"]["date"] == "2022-06-01 10:46:00 +0800"
+
+
+@pytest.mark.parametrize("number", range(len(LIQUID_LOOKING)))
+def test_protected_liquid_looking_text_is_published_as_written(edge_build: JekyllBuild, number: int) -> None:
+    row = edge_build.published.get(f"_posts/2022-06-02-protected-{number}.md")
+    assert row is not None, edge_build.aborts
+    assert row["body"] == LIQUID_LOOKING[number] + "\n"
