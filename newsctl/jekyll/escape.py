@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["protect_liquid"]
+__all__ = ["protect_liquid", "without_raw_markers"]
 
 _DELIMITER = re.compile(r"\{[{%]")
 
@@ -22,3 +22,14 @@ def protect_liquid(text: str) -> str:
     if "{{" not in text and "{%" not in text:
         return text
     return _DELIMITER.sub(lambda match: "{% raw %}" + match[0] + "{% endraw %}", text)
+
+
+_RAW_MARKER = re.compile(r"\{%-?[ \t\n]*(?:end)?raw[ \t\n]*-?%\}")
+
+
+def without_raw_markers(text: str) -> str:
+    """The text a reader means when it protects Liquid-looking text with `{% raw %}` (what Jekyll
+    publishes of a protected text; duplicate checks and the index compare this)."""
+    if "raw" not in text:
+        return text
+    return _RAW_MARKER.sub("", text)

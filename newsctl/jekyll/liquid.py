@@ -16,7 +16,6 @@ Jekyll's tags added. This module is imported only for a body that holds `{{` or 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache
 from html import escape
@@ -30,6 +29,8 @@ from liquid.exceptions import LiquidError, LiquidSyntaxError
 from liquid.parser import get_parser
 from liquid.tag import Tag
 from liquid.token import TOKEN_EXPRESSION, TOKEN_OUTPUT, TOKEN_TAG
+
+from newsctl.jekyll.escape import without_raw_markers
 
 if TYPE_CHECKING:
     from liquid.context import RenderContext
@@ -204,13 +205,6 @@ def check_liquid(text: str, root: Path | None = None, page: dict[str, Any] | Non
     only_raw = changes and output == without_raw_markers(text)
     return LiquidCheck(None, markup_line, changes, output, only_raw, approximate)
 
-
-_RAW_MARKER = re.compile(r"\{%-?[ \t\n]*(?:end)?raw[ \t\n]*-?%\}")
-
-
-def without_raw_markers(text: str) -> str:
-    """The text a reader means when it protects Liquid-looking text with `{% raw %}`."""
-    return _RAW_MARKER.sub("", text)
 
 
 def _walk(nodes: list[Node]) -> list[Node]:
