@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta, timezone
-from fractions import Fraction
 from typing import Any
 
 import yaml
@@ -161,7 +160,7 @@ def _time(text: str) -> Any:
     if parts is None:
         return text
     hour, minute, second = (int(x) for x in parts[1].split(":"))
-    micro = int(Fraction(f"0.{parts[2]}") * 1_000_000) if parts[2] else 0
+    micro = int((parts[2] + "000000")[:6]) if parts[2] else 0  # Psych: Rational("0.#{frac}") * 1e6, truncated
     try:
         base = ruby_time_utc(year, month, mday, hour, minute, second)
     except ValueError:
