@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from newsctl import __version__
 from newsctl.config import ROOT_MARKERS, Settings
+from newsctl.fsutil import atomic_write
 
 if TYPE_CHECKING:
     from newsctl.rules import PostFacts
@@ -57,16 +58,10 @@ class _CacheFolder:
         outside an archive and when anything fails. No fsync: a lost cache file is only a miss."""
         if not self.writable:
             return
-        target = self.folder / name
-        temporary = target.with_name(f".{name}.{os.getpid()}.tmp")
-        try:
+        with contextlib.suppress(OSError):
             for folder in (self.folder.parent.parent, self.folder.parent, self.folder):
                 folder.mkdir(mode=0o700, exist_ok=True)
-            temporary.write_bytes(data)
-            os.replace(temporary, target)
-        except OSError:
-            with contextlib.suppress(OSError):
-                temporary.unlink(missing_ok=True)
+            atomic_write(self.folder / name, data, durable=False)
 
     def read(self, name: str) -> bytes | None:
         try:

@@ -1,7 +1,9 @@
 """The newsctl command line: arguments, output choice and exit codes; the work is elsewhere.
 
-Imports of the heavy stages (YAML, Whoosh, rjieba, Rich) stay inside the commands, so
-that `newsctl --help` and `newsctl validate FILE` (run by pre-commit) start fast. No
+Each command calls its `newsctl.commands.<name>.run` for a result and hands that to `render/`.
+Imports of the commands and of the heavy stages (YAML, Whoosh, rjieba, Rich) stay inside the
+command functions, so that `newsctl --help` and `newsctl validate FILE` (run by pre-commit) start
+fast (tests/test_fast_paths.py guards both; docs/architecture.md has the rules). No
 `from __future__ import annotations` here: Typer reads every command's annotations at each
 start, and evaluating them from strings costs `--help` about 12 ms more than real objects.
 """
@@ -10,10 +12,9 @@ import codecs
 import io
 import os
 import sys
-from contextlib import nullcontext
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
 
 import typer
 from typer.core import TyperGroup
@@ -23,6 +24,7 @@ from newsctl.errors import EXIT_INTERNAL, EXIT_USAGE, NewsctlError, UsageError
 
 if TYPE_CHECKING:
     from newsctl.config import Settings
+    from newsctl.render import FindingFormat, InfoFormat
 
 # click's own errors (usage errors: exit 2) pass through; typer may vendor click, so find the
 # base class through typer's public BadParameter instead of importing click.
@@ -61,8 +63,8 @@ app = typer.Typer(
 )
 
 
-class State:
-    """What the global options decided, shared with the commands."""
+class CliState:
+    """What the global options decided, shared with the commands (not the index's store.State)."""
 
     root: Path | None = None
     _settings: "Settings | None" = None
@@ -76,7 +78,7 @@ class State:
         return self._settings
 
 
-STATE = State()
+STATE = CliState()
 
 
 def _version(value: bool) -> None:
@@ -126,36 +128,42 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 # ---- config, rules ---------------------------------------------------------------------------
 
-class InfoFormat(str, Enum):
+class InfoFormatChoice(str, Enum):
     text = "text"
     json = "json"
 
 
 @app.command("config")
 def config_command(
-    output: Annotated[InfoFormat | None, typer.Option("--format", help="text or json.")] = None,
+    output: Annotated[InfoFormatChoice | None, typer.Option("--format", help="text or json.")] = None,
 ) -> None:
     """Print the resolved settings and where each came from."""
+    from newsctl.commands import config
     from newsctl.render.info import print_settings
 
-    print_settings(STATE.settings(), pick_format(output, "text", "text"))
+    print_settings(config.run(STATE.settings()), info_format(output))
 
 
 @app.command("rules")
 def rules_command(
     codes: Annotated[list[str] | None, typer.Argument(
         help="Only rules with these codes or prefixes (e.g. NC3).", show_default=False)] = None,
-    output: Annotated[InfoFormat | None, typer.Option("--format", help="text or json.")] = None,
+    output: Annotated[InfoFormatChoice | None, typer.Option("--format", help="text or json.")] = None,
 ) -> None:
     """List the validation rules: code, severity, fixable, what, why and how to fix."""
+    from newsctl.commands import rules
     from newsctl.render.info import print_rules
 
-    print_rules(pick_format(output, "text", "text"), codes=_split_codes(codes))
+    print_rules(rules.run(_split_codes(codes)), info_format(output))
+
+
+def info_format(requested: Enum | None) -> "InfoFormat":
+    return cast("InfoFormat", pick_format(requested, "text", "text"))
 
 
 # ---- validate ----------------------------------------------------------------------------------
 
-class FindingFormat(str, Enum):
+class FindingFormatChoice(str, Enum):
     text = "text"
     concise = "concise"
     json = "json"
@@ -166,7 +174,7 @@ class FindingFormat(str, Enum):
 def validate_command(
     paths: Annotated[list[Path] | None, typer.Argument(
         help="Posts or folders to check (default: the whole archive).", show_default=False)] = None,
-    output: Annotated[FindingFormat | None, typer.Option(
+    output: Annotated[FindingFormatChoice | None, typer.Option(
         "--format", help="text (terminal default), concise (piped default), json or github.")] = None,
     select: Annotated[list[str] | None, typer.Option(
         "--select", help="Only these rule codes or prefixes (comma-separated, repeatable).")] = None,
@@ -179,18 +187,13 @@ def validate_command(
         "--no-cache", help="List and read every neighbour of the given posts; no .newsctl/cache.")] = False,
 ) -> None:
     """Check posts for defects. Exit 0 when clean, 1 when errors were found."""
-    from newsctl.config import neighbours_in_background
+    from newsctl.commands import validate
 
-    settings = _settings_for_paths(paths)
-    # Given PATHS, a child searches the archive's names for their neighbours during the imports.
-    with neighbours_in_background(settings, paths, use_cache=not no_cache) if paths else nullcontext() as find:
-        from newsctl.render.findings import print_findings
-        from newsctl.validate import ValidateOptions, run_validate
+    report = validate.run(_settings_for_paths(paths), paths=paths or [], select=_split_codes(select),
+                          ignore=_split_codes(ignore), fix=fix, diff=diff, use_cache=not no_cache)
+    from newsctl.render.findings import print_findings
 
-        options = ValidateOptions(paths=paths or [], select=_split_codes(select), ignore=_split_codes(ignore),
-                                  fix=fix, diff=diff, cache=not no_cache)
-        report = run_validate(settings, options, find)
-    print_findings(report, pick_format(output, "text", "concise"))
+    print_findings(report, cast("FindingFormat", pick_format(output, "text", "concise")))
     raise typer.Exit(report.exit_code(strict=strict))
 
 
@@ -239,13 +242,19 @@ def add_command(
     print_path: Annotated[bool, typer.Option("--print-path", help="Print only the new path(s).")] = False,
 ) -> None:
     """Write new posts in the archive's format (one from options, or many from a feed)."""
-    from newsctl.add import AddOptions, run_add
+    from newsctl.commands import add
+    from newsctl.render.add import AddPrinter
 
-    options = AddOptions(title=title, date=date, categories=category or [], tags=tag or [], post_id=post_id,
-                         source_url=source_url, body_file=body_file, from_jsonl=from_jsonl, dest=dest,
-                         force=force, dry_run=dry_run, print_path=print_path,
-                         interactive=sys.stdin.isatty() and stdout_is_terminal())
-    raise typer.Exit(run_add(STATE.settings(), options))
+    options = add.AddOptions(title=title, date=date, categories=category or [], tags=tag or [], post_id=post_id,
+                             source_url=source_url, body_file=body_file, from_jsonl=from_jsonl, dest=dest,
+                             force=force, dry_run=dry_run, print_path=print_path,
+                             interactive=sys.stdin.isatty() and stdout_is_terminal())
+    printer = AddPrinter(dry_run=dry_run, print_path=print_path, feed=from_jsonl is not None)
+    result = add.run(STATE.settings(), options, printer)
+    printer.finished(result)
+    if result.error is not None:
+        raise result.error
+    raise typer.Exit(result.exit_code)
 
 
 # ---- index, search, show, stats ----------------------------------------------------------------
@@ -259,13 +268,18 @@ def index_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ) -> None:
     """Create or update the full-text index (only new, changed and deleted posts)."""
-    from newsctl.index import IndexOptions, run_index
+    from newsctl.commands import index as command
+    from newsctl.engine.updater import IndexOptions
+    from newsctl.render.progress import index_progress, print_index_summary
 
-    raise typer.Exit(run_index(STATE.settings(), IndexOptions(rebuild=rebuild, jobs=jobs, wait=wait,
-                                                              quiet=quiet)))
+    options = IndexOptions(rebuild=rebuild, jobs=jobs, wait=wait, progress=index_progress(quiet))
+    summary = command.run(STATE.settings(), options)
+    if not quiet:
+        print_index_summary(summary)
+    raise typer.Exit(0)
 
 
-class SearchFormat(str, Enum):
+class SearchFormatChoice(str, Enum):
     table = "table"
     plain = "plain"
     json = "json"
@@ -273,7 +287,7 @@ class SearchFormat(str, Enum):
     paths = "paths"
 
 
-class SortOrder(str, Enum):
+class SortOrderChoice(str, Enum):
     relevance = "relevance"
     date = "date"
     newest = "-date"
@@ -288,22 +302,29 @@ def search_command(
     stock: Annotated[list[str] | None, typer.Option("--stock", help="Only posts naming this stock code.")] = None,
     since: Annotated[str | None, typer.Option("--since", help="From this date (2022-06-01, 7d, 2w).")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Up to this date (inclusive).")] = None,
-    sort: Annotated[SortOrder, typer.Option("--sort", help="relevance, date or -date.")] = SortOrder.relevance,
+    sort: Annotated[SortOrderChoice, typer.Option("--sort", help="relevance, date or -date.")] = (
+        SortOrderChoice.relevance),
     limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Results to show (0: all).")] = 20,
     offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many results.")] = 0,
-    output: Annotated[SearchFormat | None, typer.Option(
+    output: Annotated[SearchFormatChoice | None, typer.Option(
         "--format", help="table (terminal default), plain (piped default), json, jsonl or paths.")] = None,
     absolute: Annotated[bool, typer.Option("--absolute", help="Absolute paths in the output.")] = False,
     update: Annotated[bool, typer.Option("--update", help="Update the index first.")] = False,
 ) -> None:
     """Search the archive. Exit 0 with results, 1 with none, 2 for a query that cannot be parsed."""
-    from newsctl.search import SearchOptions, run_search
+    from typing import cast
 
-    options = SearchOptions(query=" ".join(query), categories=category or [], tags=tag or [],
-                            stocks=stock or [], since=since, until=until, sort=sort.value, limit=limit,
-                            offset=offset, output=pick_format(output, "table", "plain"), absolute=absolute,
-                            update=update)
-    raise typer.Exit(run_search(STATE.settings(), options))
+    from newsctl.commands import search as command
+    from newsctl.render.results import print_search
+
+    options = command.SearchOptions(query=" ".join(query), categories=category or [], tags=tag or [],
+                                    stocks=stock or [], since=since, until=until,
+                                    sort=cast(command.SortOrder, sort.value), limit=limit, offset=offset,
+                                    output=cast(command.SearchFormat, pick_format(output, "table", "plain")),
+                                    absolute=absolute, update=update)
+    result = command.run(STATE.settings(), options)
+    print_search(result)
+    raise typer.Exit(result.exit_code)
 
 
 @app.command("show")
@@ -314,20 +335,27 @@ def show_command(
     no_pager: Annotated[bool, typer.Option("--no-pager", help="Never page long articles.")] = False,
 ) -> None:
     """Preview one article in the terminal."""
-    from newsctl.render.preview import run_show
+    from newsctl.commands import show
+    from newsctl.render.preview import print_show
 
-    raise typer.Exit(run_show(STATE.settings(), post, highlight=highlight, raw=raw,
-                              pager=not no_pager and stdout_is_terminal()))
+    settings = STATE.settings()
+    result = show.run(settings, post, highlight=highlight, raw=raw)
+    print_show(result, settings, pager=not no_pager and stdout_is_terminal())
+    raise typer.Exit(result.exit_code)
 
 
 @app.command("stats")
 def stats_command(
-    output: Annotated[InfoFormat | None, typer.Option("--format", help="text or json.")] = None,
+    output: Annotated[InfoFormatChoice | None, typer.Option("--format", help="text or json.")] = None,
 ) -> None:
     """Posts per category, tag and month, invalid posts, index size and freshness."""
-    from newsctl.render.stats import run_stats
+    from newsctl.commands import stats
+    from newsctl.render.stats import counting_progress, print_stats
 
-    raise typer.Exit(run_stats(STATE.settings(), pick_format(output, "text", "text")))
+    settings = STATE.settings()
+    with counting_progress() as progress:
+        result = stats.run(settings, progress)
+    print_stats(result, settings.tz, info_format(output))
 
 
 def main() -> None:

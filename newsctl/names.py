@@ -1,7 +1,7 @@
 """Post file names: the `YYYY-MM-DD-<id>.md` convention, and finding names among 100k of them.
 
 Pure functions over names: no file system, no YAML. A pre-commit `validate` runs them in a
-forked child before the rules are imported (config.neighbours_in_background).
+forked child before the rules are imported (discovery.neighbours_in_background).
 """
 
 from __future__ import annotations

@@ -13,14 +13,33 @@ import re
 import stat
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timezone, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import yaml
 
+from newsctl.dates import format_date, parse_date
 from newsctl.names import FILENAME_RE, day_and_id
+
+# The codes of the problems found while reading; each rule (code, docs, fix) is in rules/reading.py.
+from newsctl.rules.reading import (
+    BOM,
+    CRLF,
+    DUPLICATE_KEY,
+    NO_FRONT_MATTER,
+    NOT_MAPPING,
+    NOT_UTF8,
+    NUL_BYTES,
+    TOO_COMPLEX,
+    TOO_LARGE,
+    UNREADABLE,
+    UNSAFE_TAG,
+    UNTERMINATED,
+    YAML_ALIAS,
+    YAML_SYNTAX,
+)
 
 if TYPE_CHECKING:
     import frontmatter
@@ -28,22 +47,6 @@ if TYPE_CHECKING:
 MAX_POST_BYTES = 5 * 1024 * 1024  # far above any real post; bounds memory for junk files
 MAX_FRONT_MATTER_CHARS = 64 * 1024
 REQUIRED_KEYS = ("layout", "title", "date", "categories", "tags")
-
-# ---- problem codes raised while reading (rules.py documents them beside the others) ----
-UNREADABLE = "NC100"
-NOT_UTF8 = "NC101"
-BOM = "NC102"
-NUL_BYTES = "NC103"
-CRLF = "NC104"
-TOO_LARGE = "NC105"
-NO_FRONT_MATTER = "NC201"
-UNTERMINATED = "NC202"
-YAML_SYNTAX = "NC203"
-UNSAFE_TAG = "NC204"
-YAML_ALIAS = "NC205"
-DUPLICATE_KEY = "NC206"
-NOT_MAPPING = "NC207"
-TOO_COMPLEX = "NC208"
 
 
 @dataclass(frozen=True)
@@ -131,8 +134,8 @@ class Post:
 
     @property
     def ok(self) -> bool:
-        """True when the front matter was read (field-level defects may remain)."""
-        return not self.problems or all(p.code in (CRLF, BOM) for p in self.problems)
+        """True when the post is readable: its front matter was read (field-level defects may remain)."""
+        return not reading_errors(self)
 
     @property
     def title(self) -> str:
@@ -168,6 +171,30 @@ class Post:
         if parsed is None:
             return None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+
+
+# ---- the readable-post predicate: one answer for validate, index, stats and show -------------
+
+HARMLESS_PROBLEMS = frozenset({BOM, CRLF})  # warnings: the post reads the same without them
+
+
+def reading_errors(post: Post) -> list[Problem]:
+    """The problems that kept the post from being read (all but a BOM and CRLF line ends)."""
+    return [problem for problem in post.problems if problem.code not in HARMLESS_PROBLEMS]
+
+
+def unusable_reason(post: Post) -> str | None:
+    """Why the post cannot serve as a post (the index skips it, `stats` counts it invalid): a
+    reading error, no title, or no valid date; None for a usable post."""
+    errors = reading_errors(post)
+    if errors:
+        first = errors[0]
+        return f"{first.code} {first.message} (line {first.line})"
+    if not post.title:
+        return "no title"
+    if post.date(timezone.utc) is None:  # the zone does not decide whether there is a date
+        return "no valid date"
+    return None
 
 
 def as_list(value: Any) -> list[str]:
@@ -397,90 +424,6 @@ def _key_lines(fm_text: str, first_line: int) -> dict[str, int]:
     for match in _KEY_LINE.finditer(fm_text):
         lines.setdefault(match[1], first_line + fm_text.count("\n", 0, match.start()))
     return lines
-
-
-# ---- dates ------------------------------------------------------------------------------
-
-_DATE_RE = re.compile(
-    r"^\s*(?P<date>\d{4}-\d{1,2}-\d{1,2})"
-    r"(?:[ T]+(?P<time>\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?"
-    r"\s*(?P<zone>Z|[+-]\d{2}:?\d{2}|[+-]\d{1,2})?\s*$"
-)
-
-
-def parse_date(value: Any) -> datetime | None:
-    """Parse a Jekyll date; naive when it has no zone; None when it is not a date."""
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    if not isinstance(value, str):
-        return None
-    canonical = _CANONICAL_DATE.fullmatch(value)
-    if canonical:  # the archive's own `YYYY-MM-DD HH:MM:SS +0800`: the common case, parsed directly
-        return _canonical_date(canonical)
-    match = _DATE_RE.match(value)
-    if not match:
-        return None
-    try:
-        day = date.fromisoformat("-".join(part.zfill(2) for part in match["date"].split("-")))
-        clock = _parse_clock(match["time"] or "00:00:00")
-    except ValueError:
-        return None
-    moment = datetime(day.year, day.month, day.day) + clock
-    zone = match["zone"]
-    if not zone:
-        return moment
-    try:
-        return moment.replace(tzinfo=_parse_zone(zone))
-    except ValueError:  # +9999 and the like
-        return None
-
-
-_CANONICAL_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)")
-_FIXED_ZONES: dict[str, tzinfo] = {}
-
-
-def _canonical_date(match: re.Match[str]) -> datetime | None:
-    sign, hours, minutes = match[7], int(match[8]), int(match[9])
-    if hours > 14 or minutes > 59:
-        return None
-    key = match[7] + match[8] + match[9]
-    zone = _FIXED_ZONES.get(key)
-    if zone is None:
-        offset = timedelta(hours=hours, minutes=minutes)
-        zone = _FIXED_ZONES[key] = timezone(-offset if sign == "-" else offset)
-    try:
-        return datetime(int(match[1]), int(match[2]), int(match[3]), int(match[4]), int(match[5]),
-                        int(match[6]), tzinfo=zone)
-    except ValueError:  # 2022-02-30, 25:61:00
-        return None
-
-
-def _parse_clock(text: str) -> timedelta:
-    parts = text.split(":")
-    hours, minutes = int(parts[0]), int(parts[1])
-    seconds = float(parts[2]) if len(parts) > 2 else 0.0
-    if hours > 23 or minutes > 59 or seconds >= 60:
-        raise ValueError(text)
-    return timedelta(hours=hours, minutes=minutes, seconds=int(seconds))
-
-
-def _parse_zone(zone: str) -> tzinfo:
-    if zone == "Z":
-        return timezone.utc
-    sign = -1 if zone[0] == "-" else 1
-    digits = zone[1:].replace(":", "")
-    hours, minutes = (int(digits[:2]), int(digits[2:] or 0)) if len(digits) > 2 else (int(digits), 0)
-    if hours > 14 or minutes > 59:
-        raise ValueError(zone)
-    return timezone(sign * timedelta(hours=hours, minutes=minutes))
-
-
-def format_date(moment: datetime, tz: tzinfo) -> str:
-    """`YYYY-MM-DD HH:MM:SS +0800`, in the archive zone (naive input is taken as already there)."""
-    local = moment.astimezone(tz) if moment.tzinfo else moment.replace(tzinfo=tz)
-    return local.strftime("%Y-%m-%d %H:%M:%S %z")
 
 
 # ---- writing ------------------------------------------------------------------------------

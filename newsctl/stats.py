@@ -11,7 +11,8 @@ The JSON form (`newsctl stats --format json`) is a stable schema, version 1:
     {
       "schema": 1,
       "posts": 123,                      # post files found by the `posts` globs
-      "invalid": 2,                      # with read problems, or without a title or a date
+      "invalid": 2,                      # not usable (post.unusable_reason): a reading error
+                                         # (not a BOM or CRLF), no title or no valid date
       "categories": {"emnews": 80, ...}, # posts per category, most first, then by name
       "tags": {"东财滚动新闻": 80, ...},  # posts per tag, the same order
       "months": {"2022-06": 40, ...},    # posts per month of their date in the archive zone,
@@ -25,20 +26,19 @@ The JSON form (`newsctl stats --format json`) is a stable schema, version 1:
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newsctl.config import Settings, iter_post_paths, load_zone
-from newsctl.post import Post, read_post
+from newsctl.config import Settings, load_zone
+from newsctl.discovery import iter_post_paths
+from newsctl.post import Post, read_post, unusable_reason
 
 if TYPE_CHECKING:
-    from newsctl.index import IndexStatus
+    from newsctl.engine.status import IndexStatus
 
 SCHEMA_VERSION = 1
 PARALLEL_THRESHOLD = 2000  # below this, starting processes costs more than it saves
@@ -73,7 +73,7 @@ class ArchiveStats:
 
 def collect_stats(settings: Settings, jobs: int = 0, progress: Progress | None = None) -> ArchiveStats:
     """Count every post of the archive and read the index's state (`jobs` 0: one process per core)."""
-    from newsctl.index import index_status  # Whoosh only once the posts are counted
+    from newsctl.engine.status import index_status
 
     tally = tally_paths([str(path) for path in iter_post_paths(settings)], settings.timezone, jobs, progress)
     return ArchiveStats(tally=tally, index=index_status(settings))
@@ -81,15 +81,12 @@ def collect_stats(settings: Settings, jobs: int = 0, progress: Progress | None =
 
 def tally_paths(paths: Sequence[str], timezone: str, jobs: int = 0, progress: Progress | None = None) -> Tally:
     """The tally of these posts, in worker processes from PARALLEL_THRESHOLD posts on."""
-    workers = jobs or os.cpu_count() or 1
-    chunks = [paths[start : start + CHUNK_SIZE] for start in range(0, len(paths), CHUNK_SIZE)]
+    from newsctl.parallel import map_chunks
+
     total = Tally()
-    if len(paths) < PARALLEL_THRESHOLD or workers == 1:
-        parts: Iterable[Tally] = (tally_chunk(chunk, timezone) for chunk in chunks)
-        add_parts(total, parts, len(paths), progress)
-        return total
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
-        add_parts(total, pool.map(tally_chunk, chunks, [timezone] * len(chunks)), len(paths), progress)
+    parts = map_chunks(tally_chunk, paths, timezone, chunk_size=CHUNK_SIZE, threshold=PARALLEL_THRESHOLD,
+                       workers=jobs)
+    add_parts(total, parts, len(paths), progress)
     return total
 
 
@@ -112,7 +109,7 @@ def tally_chunk(paths: Iterable[str], timezone: str) -> Tally:
 def count_post(post: Post, tz: tzinfo, tally: Tally) -> None:
     moment = post.date(tz)
     tally.posts += 1
-    if post.problems or not post.title or moment is None:  # read problems, no title, no usable date
+    if unusable_reason(post) is not None:  # as the index decides: a CRLF post is valid
         tally.invalid += 1
     tally.categories.update(set(post.categories))
     tally.tags.update(set(post.tags))

@@ -18,6 +18,8 @@ from operator import itemgetter
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from newsctl.boilerplate import SOURCE_LINE, is_footer
+
 
 @dataclass(frozen=True)
 class Link:
@@ -37,9 +39,6 @@ class Extracted:
 
 # ---- body lines: source autolinks and footer --------------------------------------------------
 
-# A line holding only an autolink (any scheme, or protocol-relative //host), or an empty <>.
-_AUTOLINK_LINE = re.compile(r"[ \t]*<((?:[A-Za-z][A-Za-z0-9+.\-]{1,31}:|//)[^<>\s]*)?>[ \t]*")
-_FOOTER_LINE = re.compile(r"[ \t]*(?:\[返回[^\[\]\n]*\]\([^()\n]*\)[ \t]*(?:[｜|][ \t]*)?)+")
 _HTML_TAG = re.compile(r"<(?:[A-Za-z][A-Za-z0-9-]*[\s/>]|/[A-Za-z]|!--)")
 
 
@@ -49,7 +48,7 @@ def find_source_links(body: str) -> list[tuple[int, str]]:
         return []
     found = []
     for number, line in enumerate(body.split("\n"), 1):
-        match = _AUTOLINK_LINE.fullmatch(line.rstrip("\r")) if "<" in line else None
+        match = SOURCE_LINE.fullmatch(line.rstrip("\r")) if "<" in line else None
         if match:
             found.append((number, match.group(1) or ""))
     return found
@@ -62,10 +61,10 @@ def _split_blocks(body: str) -> tuple[list[str], list[str]]:
     current: list[str] = []
     for raw in body.split("\n"):
         line = raw.rstrip("\r")
-        autolink = _AUTOLINK_LINE.fullmatch(line) if "<" in line else None
+        autolink = SOURCE_LINE.fullmatch(line) if "<" in line else None
         if autolink:
             sources.append(autolink.group(1) or "")
-        footer = "[返回" in line and _FOOTER_LINE.fullmatch(line)
+        footer = is_footer(line)
         if autolink or footer or not line.strip():
             if current:
                 blocks.append("\n".join(current))

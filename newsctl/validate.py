@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import stat
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,8 +26,11 @@ from functools import partial
 from pathlib import Path
 
 from newsctl.cache import FactCache, folder_lister
-from newsctl.config import FindNeighbours, Settings, expand_paths, find_neighbours, list_archive_posts
+from newsctl.config import Settings
+from newsctl.discovery import FindNeighbours, expand_paths, find_neighbours, list_archive_posts
 from newsctl.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from newsctl.fsutil import atomic_write
+from newsctl.paths import shown_path
 from newsctl.post import Post, parse_post, read_post
 from newsctl.rules import (
     ERROR,
@@ -73,6 +74,7 @@ class Report:
     fixed_files: int = 0
     diffs: list[str] = field(default_factory=list)  # unified diffs, for --diff
     diff_mode: bool = False
+    notes: list[str] = field(default_factory=list)  # warnings about the run, not the posts (stderr)
     cwd: str = field(default_factory=os.getcwd)
 
     @property
@@ -96,27 +98,27 @@ class Report:
         return EXIT_OK
 
     def display_path(self, path: str) -> str:
-        """Relative to the working directory when below it (as pre-commit and editors want), else absolute."""
-        prefix = self.cwd.rstrip(os.sep) + os.sep
-        return path[len(prefix):] if path.startswith(prefix) else path
+        """How a finding names its file: paths.shown_path from where validate ran."""
+        return shown_path(path, self.cwd)
 
 
 def run_validate(settings: Settings, options: ValidateOptions, find: FindNeighbours | None = None) -> Report:
     """`find` gives the archive's names that given PATHS must be compared with (by default
-    config.find_neighbours; see config.neighbours_in_background)."""
+    discovery.find_neighbours; see discovery.neighbours_in_background)."""
     enabled = _enabled_codes(settings, options)
     ctx = make_context(settings)
+    notes: list[str] = []
     if options.paths:
         targets = _explicit_targets(options.paths)
-        results = check_files(targets, ctx)
+        results = check_files(targets, ctx, notes)
         if find is None:
             find = partial(find_neighbours, settings, listdir=folder_lister(settings, options.cache))
         neighbours = _neighbour_facts(results, ctx, find, FactCache(settings) if options.cache else None)
     else:
         targets = list_archive_posts(settings)
-        results = check_files(targets, ctx)
+        results = check_files(targets, ctx, notes)
         neighbours = []
-    report = Report(root=settings.root, checked=len(targets), diff_mode=options.diff)
+    report = Report(root=settings.root, checked=len(targets), diff_mode=options.diff, notes=notes)
     if options.fix or options.diff:
         results = _apply_fixes(results, ctx, enabled, report)
     own = [finding for _, findings, _ in results for finding in findings]
@@ -201,22 +203,14 @@ def _local_day(moment: float, ctx: CheckContext) -> str:
 
 # ---- checking ----------------------------------------------------------------------------------------
 
-def check_files(paths: list[str], ctx: CheckContext) -> list[FileResult]:
-    """Findings and facts of each file; worker processes for large archives, in input order."""
-    workers = os.cpu_count() or 1
-    if len(paths) <= PARALLEL_THRESHOLD or workers < 2:
-        return check_chunk(paths, ctx)
-    from concurrent.futures import ProcessPoolExecutor  # local: ~30 ms to import, for big runs only
-    from concurrent.futures.process import BrokenProcessPool
+def check_files(paths: list[str], ctx: CheckContext, notes: list[str]) -> list[FileResult]:
+    """Findings and facts of each file; worker processes for large archives, in input order.
+    Why the workers were given up, if they were, goes to `notes`."""
+    from newsctl.parallel import map_chunks
 
-    chunks = [paths[i:i + FILES_PER_TASK] for i in range(0, len(paths), FILES_PER_TASK)]
-    try:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            return [result for chunk in pool.map(check_chunk, chunks, [ctx] * len(chunks)) for result in chunk]
-    except (OSError, NotImplementedError, BrokenProcessPool) as exc:  # no semaphores, or a worker was killed
-        sys.stderr.write(f"newsctl: warning: worker processes failed ({exc or type(exc).__name__}); "
-                         "checking in one process\n")
-        return check_chunk(paths, ctx)
+    chunks = map_chunks(check_chunk, paths, ctx, chunk_size=FILES_PER_TASK, threshold=PARALLEL_THRESHOLD + 1,
+                        notes=notes)
+    return [result for chunk in chunks for result in chunk]
 
 
 def check_chunk(paths: list[str], ctx: CheckContext) -> list[FileResult]:
@@ -248,7 +242,7 @@ def _apply_fixes(results: list[FileResult], ctx: CheckContext, enabled: frozense
             report.diffs.append(unified_diff(post.raw, fixed_text, report.display_path(path)))
             updated.append((path, findings, facts))
         else:
-            write_atomic(Path(path), fixed_text.encode("utf-8"))
+            atomic_write(Path(path), fixed_text.encode("utf-8"), keep_mode=True)
             updated.append(after)
     return updated
 
@@ -277,26 +271,6 @@ def _count_fixed(before: Iterable[Finding], after: Iterable[Finding], enabled: f
 
     old, new = counts(before), counts(after)
     return sum(max(0, number - new.get(code, 0)) for code, number in old.items())
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` by `data` atomically: a temporary file in the same folder, then os.replace;
-    the file keeps its permission bits."""
-    import tempfile  # local: only --fix writes
-
-    mode = stat.S_IMODE(path.stat().st_mode)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
 
 
 def unified_diff(old: str, new: str, label: str) -> str:

@@ -22,8 +22,9 @@ from conftest import Cli, post_text, run_newsctl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsctl.add import Refused, write_new_file
 from newsctl.post import read_post
+from newsctl.postwriter import Refused
+from newsctl.postwriter import create_post_file as write_new_file
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -18,15 +18,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsctl.background import in_child
-from newsctl.config import (
-    Settings,
+from newsctl.config import Settings, quick_timezone, read_jekyll_timezone
+from newsctl.discovery import (
     archive_names,
     ending_with,
     find_neighbours,
     neighbours_in_background,
     pack_listing,
-    quick_timezone,
-    read_jekyll_timezone,
     unpack_listing,
 )
 from newsctl.errors import ConfigError
@@ -255,8 +253,7 @@ def test_an_update_imports_whoosh_without_asyncio_urllib_or_rich(make_archive: C
 def test_whooshs_stand_in_imports_leave_the_real_modules_importable() -> None:
     code = """
 import sys
-from newsctl.index import _whoosh
-_whoosh()
+import newsctl.engine.codec
 assert "cached_property" not in sys.modules and "urllib.request" not in sys.modules
 import cached_property, urllib.request
 assert callable(cached_property.threaded_cached_property) and callable(urllib.request.urlopen)

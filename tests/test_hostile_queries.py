@@ -50,7 +50,7 @@ def test_hostile_queries_get_a_message_or_a_search(indexed: Path, output: str) -
 
 
 def test_hostile_queries_parse_or_raise_query_error() -> None:
-    from newsctl.search import QueryError, parse_query
+    from newsctl.engine.querylang import QueryError, parse_query
 
     for query in HOSTILE_QUERIES:
         try:

@@ -222,8 +222,8 @@ def test_killing_index_at_any_moment_leaves_a_whole_index(cli: Cli, make_archive
 
 def test_index_status_and_find_post_path(cli: Cli, sample_archive: Path) -> None:
     from newsctl.config import load_settings
-    from newsctl.index import index_status
-    from newsctl.query import find_post_path
+    from newsctl.engine.reader import find_post_path
+    from newsctl.engine.status import index_status
 
     settings = load_settings(sample_archive)
     assert index_status(settings).exists is False and index_status(settings).stale is None

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from test_index import SUMMARY, found
 from test_index import index as run_index
 
-from newsctl import index as index_module
-from newsctl.index import _common_ends
-from newsctl.store import Manifest
+from newsctl.engine import scan as scan_module
+from newsctl.engine.plan import common_ends
+from newsctl.engine.store import Manifest
 
 
 @pytest.fixture(params=["one process", "forked child"])
@@ -26,7 +26,7 @@ def stat_split(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     if request.param == "forked child":
         if not hasattr(os, "fork"):
             pytest.skip("no fork() on this platform")
-        monkeypatch.setattr(index_module, "STAT_SPLIT_MIN", 1)
+        monkeypatch.setattr(scan_module, "STAT_SPLIT_MIN", 1)
     return str(request.param)
 
 
@@ -118,7 +118,7 @@ names = st.lists(st.sampled_from("abcdefgh"), max_size=12, unique=True)
 def test_common_ends_are_the_longest_shared_start_and_end(first: list[str], second: list[str],
                                                           cut: int, more: int) -> None:
     new, old = first[:cut] + second, first[:cut] + second[:more]
-    head, tail = _common_ends(new, old)
+    head, tail = common_ends(new, old)
     assert new[:head] == old[:head]
     assert head == min(len(new), len(old)) or new[head] != old[head]
     assert head + tail <= min(len(new), len(old))

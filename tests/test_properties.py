@@ -160,7 +160,7 @@ query_text = st.one_of(
 @example(query='"' * 5001)
 @example(query=" ".join(["NOT"] * 3000))
 def test_parse_query_raises_only_query_error(query: str) -> None:
-    from newsctl.search import QueryError, parse_query
+    from newsctl.engine.querylang import QueryError, parse_query
 
     try:
         parse_query(query)

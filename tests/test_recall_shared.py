@@ -1,7 +1,7 @@
 """Recall and precision of substring search on the real archive (../shared; skipped without it).
 
 Random substrings (2..8 characters) of each post's searchable text are searched in-process through
-newsctl.search.parse_query and newsctl.query.SearchIndex; every post whose normalised title or body
+newsctl.engine.querylang.parse_query and newsctl.engine.reader.SearchIndex; every post whose normalised title or body
 text holds the query must come back (recall 100%), and nearly nothing else (precision >= 98%).
 """
 
@@ -15,10 +15,11 @@ from pathlib import Path
 from conftest import Cli
 
 from newsctl.analysis import normalize
-from newsctl.config import iter_post_paths, load_settings
+from newsctl.config import load_settings
+from newsctl.discovery import iter_post_paths
+from newsctl.engine.querylang import parse_query
+from newsctl.engine.reader import Filters, SearchIndex
 from newsctl.post import read_post
-from newsctl.query import Filters, SearchIndex
-from newsctl.search import parse_query
 from newsctl.text import extract
 
 QUERIES = 300

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsctl.post import PostLoader, parse_post
+from newsctl.text import extract
 
 DOCS = REPO / "docs" / "rules.md"
 
@@ -129,3 +132,62 @@ def test_front_matter_reading_agrees_with_pyyaml(pairs: list[tuple[str, str]]) -
         return
     if isinstance(expected, dict):
         assert post.meta == {str(key): value for key, value in expected.items()}, fm
+
+
+# ---- docs/rules.md is generated from the registry ------------------------------------------------------
+
+def test_docs_are_generated_from_the_registry(tmp_path: Path) -> None:
+    check = subprocess.run([sys.executable, "-m", "newsctl.render.rules_doc", "--check"], cwd=REPO,
+                           capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, "docs/rules.md is stale: run `python -m newsctl.render.rules_doc --write`"
+    stale = tmp_path / "rules.md"
+    stale.write_text(DOCS.read_text(encoding="utf-8").replace("### NC306 date-without-zone", "### NC306 old"),
+                     encoding="utf-8")
+    again = subprocess.run([sys.executable, "-m", "newsctl.render.rules_doc", "--check", "--docs", str(stale)],
+                           cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 1 and "stale" in again.stderr
+    subprocess.run([sys.executable, "-m", "newsctl.render.rules_doc", "--write", "--docs", str(stale)],
+                   cwd=REPO, check=True, timeout=60)
+    assert stale.read_text(encoding="utf-8") == DOCS.read_text(encoding="utf-8")
+
+
+# ---- boilerplate: validate and the index agree on what is not the article ----------------------------------
+
+@pytest.mark.parametrize(("line", "boilerplate"), [
+    ("[返回东财滚动新闻](//finews.withounder.com/category/emnews.html)｜[返回首页](//finews.withounder.com/)", True),
+    ("[返回首页](//finews.withounder.com/)", True),
+    ("  [返回列表](/list.html) | [返回首页](/)  ", True),
+    ("<http://finance.eastmoney.com/a/1.html>", True),
+    ("  <//finews.withounder.com/x.html>  ", True),
+    ("<>", True),
+    ("[返回](()", False),  # validate took this for a footer, the index for text, before boilerplate.py
+    ("[返回[旧版]](//x.com/)", False),
+    ("[返回](//x.com/) 后面还有正文", False),
+    ("< >", False),
+    ("<b>要闻</b>", False),
+])
+def test_validate_and_the_index_agree_on_boilerplate(cli: Cli, make_archive: Callable[..., Path], line: str,
+                                                      boilerplate: bool) -> None:
+    root = make_archive({"_posts/2022-06-01-1.md": f'---\nlayout: post\ntitle: "标题"\ndate: 2022-06-01 '
+                                                   f"12:00:00 +0800\ncategories: a\ntags: b\n---\n{line}\n"})
+    empty_for_validate = "NC501" in codes(cli, root, "--select", "NC501")
+    empty_for_the_index = not extract(line + "\n").text.strip()
+    assert empty_for_validate == empty_for_the_index == boilerplate
+
+
+# ---- the package's shape: post.py needs only the reading codes; the facade names resolve ------------------
+
+def test_reading_a_post_imports_only_the_reading_rules() -> None:
+    code = "import sys, newsctl.post; print(sorted(m for m in sys.modules if m.startswith('newsctl.rules')))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "['newsctl.rules', 'newsctl.rules.reading', 'newsctl.rules.rule']"
+
+
+def test_the_package_names_resolve_to_their_modules() -> None:
+    import newsctl.rules as package
+    from newsctl.rules import registry
+
+    assert all(getattr(package, name) is not None for name in package.__all__)
+    assert package.RULES is registry.RULES and package.check_post is registry.check_post
+    with pytest.raises(AttributeError):
+        _ = package.check_body  # renamed: the body rules are one check each (rules/body.py)

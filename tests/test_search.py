@@ -258,7 +258,7 @@ def test_bad_dates_are_usage_errors(cli: Cli, in_archive: Path) -> None:
 # ---- the API used by `show --highlight` -----------------------------------------------------------
 
 def test_highlight_spans_prefers_the_longest_match_and_merges() -> None:
-    from newsctl.search import highlight_spans
+    from newsctl.engine.searcher import highlight_spans
 
     text = "马克思主义与马克的观点；马克思"
     assert highlight_spans(text, "马克") == [(0, 2), (6, 8), (12, 14)]
@@ -269,15 +269,15 @@ def test_highlight_spans_prefers_the_longest_match_and_merges() -> None:
 
 
 def test_highlight_spans_apply_to_the_original_text() -> None:
-    from newsctl.search import highlight_spans
+    from newsctl.engine.searcher import highlight_spans
 
     text = "資金流入ＡＢＣ創歷史新低"
     assert [text[a:b] for a, b in highlight_spans(text, "资金流入 abc 创历史新低")] == ["資金流入ＡＢＣ創歷史新低"]
 
 
 def test_parse_query_errors_are_usage_errors() -> None:
+    from newsctl.engine.querylang import QueryError, parse_query
     from newsctl.errors import UsageError
-    from newsctl.search import QueryError, parse_query
 
     assert issubclass(QueryError, UsageError)
     with pytest.raises(QueryError, match="column 4"):

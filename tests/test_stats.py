@@ -68,12 +68,31 @@ def test_invalid_posts_are_counted_and_still_tallied(cli: Cli, make_archive: Cal
     })
     data = stats_json(cli, root)
     assert data["posts"] == 7
-    assert data["invalid"] == 5  # broken YAML, empty title, no date, not UTF-8, BOM
+    assert data["invalid"] == 4  # broken YAML, empty title, no date, not UTF-8 (a BOM is only a warning)
     # What could be read is still counted: the categories of the posts whose front matter parsed.
     assert data["categories"] == {"alpha": 3, "beta": 2}
     assert data["tags"] == {"东财滚动新闻": 4, "甲": 1}
     # The undated post counts under its file-name month; the unreadable ones by their file names too.
     assert data["months"] == {"2022-05": 1, "2022-06": 6}
+
+
+def test_a_post_that_validate_passes_and_the_index_keeps_is_not_invalid(
+        cli: Cli, make_archive: Callable[..., Path]) -> None:
+    """CRLF line ends and a BOM are warnings: validate passes the post and index indexes it, so
+    stats must not count it invalid (all three ask post.unusable_reason)."""
+    crlf = post_text(title="换行符", body="第一段。\n\n第二段。").replace("\n", "\r\n")
+    root = make_archive({
+        "_posts/2022-06-01-crlf.md": crlf.encode("utf-8"),
+        "_posts/2022-06-02-bom.md": ("\ufeff" + post_text(title="带BOM", date="2022-06-02 08:00:00 +0800")).encode(),
+        "_posts/2022-06-03-no-title.md": post_text(title="", date="2022-06-03 08:00:00 +0800"),
+    })
+    assert stats_json(cli, root)["invalid"] == 1
+    validated = cli("--root", root, "validate", "--format", "json", root / "_posts/2022-06-01-crlf.md")
+    assert validated.code == 0 and [f["code"] for f in json.loads(validated.stdout)] == ["NC104"]
+    indexed = cli("--root", root, "index")
+    assert indexed.code == 0, indexed.stderr
+    found = cli("--root", root, "search", "--format", "paths", "换行符")
+    assert found.code == 0 and found.stdout.strip().endswith("2022-06-01-crlf.md")
 
 
 def test_months_are_taken_in_the_archive_zone(cli: Cli, make_archive: Callable[..., Path]) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from itertools import groupby
 from typing import TYPE_CHECKING
 
+from newsctl.render import FindingFormat
 from newsctl.rules import ERROR, RULES, Finding
 from newsctl.validate import Report
 
@@ -19,11 +20,13 @@ if TYPE_CHECKING:
     from rich.text import Text
 
 
-def print_findings(report: Report, fmt: str) -> None:
+def print_findings(report: Report, fmt: FindingFormat) -> None:
+    for note in report.notes:
+        sys.stderr.write(f"newsctl: warning: {note}\n")
     if report.diff_mode:
         _print_diffs(report)
         return
-    printer: dict[str, Callable[[Report], None]] = {
+    printer: dict[FindingFormat, Callable[[Report], None]] = {
         "text": _print_text, "concise": _print_concise, "json": _print_json, "github": _print_github,
     }
     printer[fmt](report)

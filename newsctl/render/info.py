@@ -6,15 +6,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from newsctl.config import Settings
-from newsctl.errors import UsageError
-from newsctl.rules import RULE_LIST, Rule
+from newsctl.render import InfoFormat
+
+if TYPE_CHECKING:
+    from newsctl.commands.config import SettingsReport
+    from newsctl.commands.rules import RuleListing
+    from newsctl.rules import Rule
 
 
-def print_settings(settings: Settings, fmt: str) -> None:
-    items = settings.public_items()
+def print_settings(report: SettingsReport, fmt: InfoFormat) -> None:
+    items = report.items
     if fmt == "json":
         data = {name: {"value": _plain(value), "origin": origin} for name, value, origin in items}
         _write_json(data)
@@ -26,11 +29,8 @@ def print_settings(settings: Settings, fmt: str) -> None:
             sys.stdout.write(f"{name:<{width}}  {_show(value)}  ({origin})\n")
 
 
-def print_rules(fmt: str, codes: list[str] | None = None) -> None:
-    """The rules whose code starts with one of `codes` (all when none)."""
-    rules = [rule for rule in RULE_LIST if not codes or any(rule.code.startswith(c) for c in codes)]
-    if not rules:
-        raise UsageError(f"no rule matches {', '.join(codes or [])} (see `newsctl rules`)")
+def print_rules(listing: RuleListing, fmt: InfoFormat) -> None:
+    rules = listing.rules
     if fmt == "json":
         _write_json([_rule_dict(rule) for rule in rules])
     elif sys.stdout.isatty():
@@ -45,8 +45,7 @@ def _rule_dict(rule: Rule) -> dict[str, str]:
 
 
 def _rule_text(rule: Rule) -> str:
-    fix = {"always": "fixable", "sometimes": "sometimes fixable", "never": "not fixable"}[rule.fix]
-    return (f"{rule.code} {rule.name} ({rule.severity}, {fix})\n"
+    return (f"{rule.code} {rule.name} ({rule.severity}, {rule.fix_label})\n"
             f"    What: {rule.what}\n    Why:  {rule.why}\n    Fix:  {rule.how}\n")
 
 

@@ -1,4 +1,5 @@
-"""`newsctl show`: one article as a Rich preview on a terminal, or as plain text when piped.
+"""Output of `newsctl show`: one article as a Rich preview on a terminal, or as plain text when piped
+(commands/show.py finds and reads it).
 
 The body is `text.to_markdown`'s preview (paragraphs, bold, images as [图片: alt], links
 numbered in the text and listed at the end) built into one Rich Text, so that the characters
@@ -11,7 +12,6 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console, Group, RenderableType
@@ -21,10 +21,12 @@ from rich.table import Table
 from rich.text import Text
 
 from newsctl.config import Settings
-from newsctl.errors import EXIT_FINDINGS, EXIT_OK, NewsctlError
-from newsctl.post import TOO_LARGE, UNREADABLE, Post, format_date, read_post
+from newsctl.dates import format_date
+from newsctl.paths import archive_path
+from newsctl.post import Post
 
 if TYPE_CHECKING:
+    from newsctl.commands.show import ShowResult
     from newsctl.text import Extracted
 
 HIGHLIGHT = "bold reverse yellow"
@@ -34,58 +36,23 @@ LABEL = "bold cyan"
 
 # ---- the command ------------------------------------------------------------------------
 
-def run_show(settings: Settings, post: str, *, highlight: str | None = None, raw: bool = False,
-             pager: bool = False) -> int:
-    """Print one post; 0 when shown, 1 when it could only be shown as raw text."""
-    path = resolve_post(settings, post)
-    if raw:
-        write_bytes(read_file(path))
-        return EXIT_OK
-    if highlight is not None:
-        from newsctl.search import parse_query
-
-        parse_query(highlight)  # a bad query is a usage error, before anything is printed
-    article = read_post(path)
+def print_show(result: ShowResult, settings: Settings, *, pager: bool = False) -> None:
+    """Print what commands.show found: the raw bytes, the preview, or a broken post's warnings
+    and text."""
+    if result.raw is not None:
+        write_bytes(result.raw)
+        return
+    article = result.post
+    assert article is not None
     if not article.ok:
-        return show_unparsable(article, display_path(settings, path))
+        print_unparsable(article, result.name, result.fallback_text)
+        return
     console = Console()
-    preview = build_preview(article, settings, highlight)
+    preview = build_preview(article, settings, result.highlight)
     if console.is_terminal:
         print_paged(console, terminal_layout(preview), pager)
     else:
         console.print(plain_layout(preview), soft_wrap=True)
-    return EXIT_OK
-
-
-def resolve_post(settings: Settings, argument: str) -> Path:
-    """An existing file (relative to the working folder, then to the archive root), else an id."""
-    given = Path(argument).expanduser()
-    for candidate in (given, settings.root / given):
-        if candidate.is_file():
-            return candidate
-        if candidate.is_dir():
-            raise NewsctlError(f"{argument} is a folder, not a post")
-    from newsctl.query import find_post_path
-
-    found = find_post_path(settings, argument) if looks_like_id(argument) else None
-    if found is None:
-        raise NewsctlError(f"no post file {argument}" if looks_like_path(argument) else f"no post with id {argument}")
-    return found
-
-
-def looks_like_path(argument: str) -> bool:
-    return "/" in argument or os.sep in argument or argument.endswith(".md")
-
-
-def looks_like_id(argument: str) -> bool:
-    return bool(argument) and "/" not in argument and os.sep not in argument
-
-
-def read_file(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise NewsctlError(f"{path}: cannot read file: {exc.strerror or exc}") from exc
 
 
 def write_bytes(data: bytes) -> None:
@@ -94,25 +61,13 @@ def write_bytes(data: bytes) -> None:
     sys.stdout.buffer.flush()
 
 
-def show_unparsable(article: Post, shown_path: str) -> int:
-    """What can be shown of a broken post: a warning naming the defect, then the text as it is."""
+def print_unparsable(article: Post, name: str, text: str | None) -> None:
+    """A warning naming each defect, then the text as it is (if there is any worth showing)."""
     for problem in article.problems:
-        print(f"newsctl: warning: {shown_path}:{problem.line}:{problem.column}: {problem.message} "
+        print(f"newsctl: warning: {name}:{problem.line}:{problem.column}: {problem.message} "
               f"[{problem.code}]", file=sys.stderr)
-    if any(problem.code in (TOO_LARGE, UNREADABLE) for problem in article.problems):
-        return EXIT_FINDINGS  # nothing sensible to print
-    text = article.raw or read_file(article.path).decode("utf-8", errors="replace")
-    text = text.replace("\x00", "\ufffd")  # binary junk must not reach the terminal as NULs
-    sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
-    return EXIT_FINDINGS
-
-
-def display_path(settings: Settings, path: Path) -> str:
-    """Relative to the archive root when inside it, else as given."""
-    try:
-        return path.resolve().relative_to(settings.root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
+    if text is not None:
+        sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
 
 
 def print_paged(console: Console, renderable: RenderableType, pager: bool) -> None:
@@ -159,13 +114,13 @@ def metadata_fields(article: Post, settings: Settings, extracted: Extracted) -> 
         ("Source", extracted.source_url or ""),
         ("Media", extracted.media or ""),
         ("Id", article.id),
-        ("Path", display_path(settings, article.path)),
+        ("Path", archive_path(settings.root, article.path)),
     ]
     return [(label, value) for label, value in rows if value]
 
 
 def mark_matches(text: Text, query: str) -> None:
-    from newsctl.search import highlight_spans
+    from newsctl.engine.searcher import highlight_spans
 
     for start, end in highlight_spans(text.plain, query):
         text.stylize(HIGHLIGHT, start, end)

@@ -9,9 +9,24 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from newsctl.commands.search import SearchResult
 
 Record = dict[str, Any]
+
+
+def print_search(result: SearchResult) -> None:
+    """The stale-index warning on stderr, then the page in the format asked for."""
+    if result.stale:
+        print(f"newsctl: warning: the index is out of date ({result.stale}); run `newsctl index`, "
+              "or search with --update", file=sys.stderr)
+    if result.output == "paths":
+        print_paths(result.paths)
+    else:
+        print_results(result.records, result.output, query=result.query, total=result.total,
+                      offset=result.offset, limit=result.limit, sort=result.sort)
 
 
 def print_results(records: list[Record], fmt: str, *, query: str, total: int, offset: int, limit: int,

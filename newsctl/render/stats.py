@@ -1,45 +1,51 @@
-"""`newsctl stats`: Rich tables (and a bar per month) on a terminal, or the JSON of newsctl.stats."""
+"""Output of `newsctl stats`: Rich tables (and a bar per month) on a terminal, or the JSON of
+newsctl.stats; the progress bar while counting."""
 
 from __future__ import annotations
 
 import json
 import sys
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import tzinfo
 from typing import TYPE_CHECKING
 
 from rich.console import Console, Group, RenderableType
-from rich.progress import MofNCompleteColumn, Progress
+from rich.progress import MofNCompleteColumn
+from rich.progress import Progress as RichProgress
 from rich.table import Table
 from rich.text import Text
 
-from newsctl.config import Settings
-from newsctl.errors import EXIT_OK
-from newsctl.stats import ArchiveStats, by_count, collect_stats, stats_dict
+from newsctl.render import InfoFormat
+from newsctl.stats import ArchiveStats, Progress, by_count, stats_dict
 
 if TYPE_CHECKING:
-    from newsctl.index import IndexStatus
+    from newsctl.engine.status import IndexStatus
 
 TOP_ROWS = 20  # categories and tags beyond this are summed up in one row (JSON has them all)
 BAR_WIDTH = 40
 BAR = "█"
 
 
-def run_stats(settings: Settings, fmt: str) -> int:
-    stats = collect_with_progress(settings) if sys.stderr.isatty() else collect_stats(settings)
+def print_stats(stats: ArchiveStats, tz: tzinfo, fmt: InfoFormat) -> None:
     if fmt == "json":
         sys.stdout.write(json.dumps(stats_dict(stats), ensure_ascii=False, indent=2) + "\n")
     else:
-        Console().print(stats_report(stats, settings.tz))
-    return EXIT_OK
+        Console().print(stats_report(stats, tz))
 
 
-def collect_with_progress(settings: Settings) -> ArchiveStats:
-    """A transient progress bar on stderr: a big archive takes seconds to count."""
-    with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=Console(stderr=True),
-                  transient=True) as bar:
+@contextmanager
+def counting_progress() -> Iterator[Progress | None]:
+    """A transient progress bar on stderr when it is a terminal (a big archive takes seconds to
+    count): the callback for commands.stats.run; None when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with RichProgress(*RichProgress.get_default_columns(), MofNCompleteColumn(), console=Console(stderr=True),
+                      transient=True) as bar:
         task = bar.add_task("Counting posts", total=None)
-        return collect_stats(settings, progress=lambda done, total: bar.update(task, completed=done, total=total))
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def stats_report(stats: ArchiveStats, tz: tzinfo) -> RenderableType:

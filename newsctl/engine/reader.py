@@ -1,5 +1,5 @@
 """Queries over the index files, without Whoosh: engine-neutral query nodes (built by
-newsctl.search from the user's query), matching as set algebra over the decoded posting arrays
+engine.querylang from the user's query), matching as set algebra over the decoded posting arrays
 (C-level) with Python work only per candidate document, BM25F ranking, and look-up by id.
 See docs/search.md."""
 
@@ -17,15 +17,15 @@ from datetime import datetime
 from itertools import chain, repeat
 from operator import add, itemgetter, mul, rshift
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from newsctl.analysis import normalize, query_ngrams
-from newsctl.config import Settings, iter_post_paths
-from newsctl.errors import NewsctlError
-from newsctl.store import (
-    SINGLE,
+from newsctl.config import Settings
+from newsctl.discovery import iter_post_paths
+from newsctl.engine.postings import SINGLE, Postings
+from newsctl.engine.store import (
+    VALUE_FIELDS,
     IndexMissing,
-    Postings,
     SegmentView,
     State,
     latest_generation,
@@ -33,13 +33,14 @@ from newsctl.store import (
     stale_reason,
     unusable_reason,
 )
+from newsctl.errors import NewsctlError
 
 TITLE_BOOST = 10.0  # BM25F weight of a title occurrence: posts with the query in the title come first
 BM25_K1, BM25_B = 1.2, 0.75
 MAX_WORD_CHARS = 6  # longest query substring looked up as a jieba word for ranking
 MAX_WORD_LOOKUPS = 200  # distinct substrings looked up per query string (bounds a pasted paragraph)
 
-# ---- query nodes (search.py builds them from the user's query) ---------------------------------------
+# ---- query nodes (querylang builds them from the user's query) ---------------------------------------
 
 @dataclass(frozen=True)
 class TextQuery:
@@ -73,7 +74,7 @@ class NotQuery:
 
 
 QueryNode = TextQuery | ValueQuery | AllOf | AnyOf | NotQuery
-VALUE_FIELDS = ("categories", "tags", "stocks")
+SortOrder = Literal["relevance", "date", "-date"]  # BM25F then newest; oldest first; newest first
 
 
 @dataclass
@@ -175,12 +176,12 @@ class SearchIndex:
 
     # -- matching
 
-    def run(self, node: QueryNode, filters: Filters, sort: str, limit: int | None, offset: int) -> Hits:
+    def run(self, node: QueryNode, filters: Filters, sort: SortOrder, limit: int | None, offset: int) -> Hits:
         """Matching posts, ranked (`relevance`: BM25F, then newest) or by date (`date`, `-date`)."""
         with _damage_as_missing(self.index_dir):
             return self._run(node, filters, sort, limit, offset)
 
-    def _run(self, node: QueryNode, filters: Filters, sort: str, limit: int | None, offset: int) -> Hits:
+    def _run(self, node: QueryNode, filters: Filters, sort: SortOrder, limit: int | None, offset: int) -> Hits:
         evidence: dict[TextQuery, tuple[list[dict[int, int]], list[dict[int, int]]]] = {}
         matches = [self._filtered(index, self._match(node, index, evidence), filters)
                    for index in range(len(self.segments))]

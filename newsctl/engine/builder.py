@@ -1,0 +1,167 @@
+"""Building one segment in memory from analysed posts, then writing it: newsctl's term dictionary
+(TermDictWriter), its sidecar (SideWriter) and Whoosh's per-document files."""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from newsctl.engine import codec
+from newsctl.engine.document import IndexedDocument
+from newsctl.engine.postings import SINGLE, TermDictWriter, encode_postings, encode_single
+from newsctl.engine.store import INDEX_NAME, SideWriter
+
+# A term seen in one post so far (most bigrams) is a single int: doc number << 32 | position
+# (bigram fields) or frequency (other fields); a second posting turns it into
+# [doc numbers, frequencies, positions or None] arrays.
+
+_TERM_COST, _POSTING_COST = 240, 12  # bytes of memory per term entry and per posting (measured)
+
+
+class SegmentBuilder:
+    """Accumulates analysed posts into one new segment; `finish()` writes it and returns it."""
+
+    def __init__(self, storage: Any, schema: Any, budget: int) -> None:
+        self.budget = budget
+        self.storage, self.schema = storage, schema
+        self.codec = codec.CompactCodec()
+        self.segment = self.codec.new_segment(storage, INDEX_NAME)
+        self.perdoc = self.codec.per_document_writer(storage, self.segment)
+        self.side = SideWriter()
+        self.terms: dict[str, dict[Any, Any]] = {name: {} for name in schema.names() if schema[name].indexed}
+        self.fields = list(schema.items())
+        self.kinds = {name: _kind(f) for name, f in self.fields}
+        self.docnum = 0
+        self.cost = 0
+
+    def full(self) -> bool:
+        return self.cost > self.budget
+
+    def add(self, doc: IndexedDocument) -> None:
+        perdoc = self.perdoc
+        perdoc.start_doc(self.docnum)
+        for name, fieldobj in self.fields:
+            value = getattr(doc, name)
+            length = self._index(name, fieldobj, value) if value is not None and fieldobj.indexed else 0
+            stored = value if fieldobj.stored else None
+            perdoc.add_field(name, fieldobj, stored, length if fieldobj.scorable else 0)
+            if fieldobj.column_type is not None and value is not None:
+                perdoc.add_column_value(name, fieldobj.column_type, fieldobj.to_column_value(value))
+        perdoc.finish_doc()
+        self.side.add(doc.path, doc.date, len(doc.title_words), len(doc.body_words), doc.record())
+        self.docnum += 1
+
+    def _index(self, name: str, fieldobj: Any, value: Any) -> int:
+        """Add the field's postings; return its length in tokens (for BM25)."""
+        table, kind = self.terms[name], self.kinds[name]
+        if kind == "ngrams":
+            self._add_ngrams(table, value)
+        elif kind == "words":
+            self._add_words(table, value)
+        elif kind == "id":
+            self._add_posting(table, value.encode("utf-8"), 1)
+        else:
+            for btext, freq, _weight, _value in fieldobj.index(value):
+                self._add_posting(table, btext, freq)
+        return len(value) if kind in ("ngrams", "words") else 0
+
+    def _add_posting(self, table: dict[Any, Any], term: Any, freq: int) -> None:
+        docnum = self.docnum
+        entry = table.get(term)
+        if entry is None:
+            table[term] = docnum * SINGLE + freq
+            self.cost += _TERM_COST
+        elif type(entry) is int:
+            if entry >> 32 == docnum:
+                table[term] = entry + freq
+            else:
+                table[term] = [array("I", (entry >> 32, docnum)), array("I", (entry & 0xFFFFFFFF, freq)), None]
+        elif entry[0][-1] == docnum:
+            entry[1][-1] += freq
+        else:
+            entry[0].append(docnum)
+            entry[1].append(freq)
+            self.cost += _POSTING_COST
+
+    def _add_words(self, table: dict[Any, Any], tokens: Sequence[tuple[str, int, int]]) -> None:
+        """_add_posting(term, 1) for every token, inlined: this is a hot loop of indexing."""
+        docnum = self.docnum
+        single = docnum * SINGLE + 1
+        get = table.get
+        new_terms = 0
+        for token in tokens:
+            term = token[0]
+            entry = get(term)
+            if entry is None:
+                table[term] = single
+                new_terms += 1
+            elif type(entry) is int:
+                if entry >> 32 == docnum:
+                    table[term] = entry + 1
+                else:
+                    table[term] = [array("I", (entry >> 32, docnum)), array("I", (entry & 0xFFFFFFFF, 1)), None]
+            elif entry[0][-1] == docnum:
+                entry[1][-1] += 1
+            else:
+                entry[0].append(docnum)
+                entry[1].append(1)
+        self.cost += new_terms * _TERM_COST + len(tokens) * _POSTING_COST
+
+    def _add_ngrams(self, table: dict[Any, Any], tokens: Sequence[tuple[str, int, int]]) -> None:
+        """One pass over the tokens; a token's position is its index in the list."""
+        docnum = self.docnum
+        base = docnum * SINGLE
+        get = table.get
+        new_terms = 0
+        for pos, token in enumerate(tokens):
+            term = token[0]
+            entry = get(term)
+            if entry is None:
+                table[term] = base + pos
+                new_terms += 1
+            elif type(entry) is int:
+                first_doc, first_pos = entry >> 32, entry & 0xFFFFFFFF
+                if first_doc == docnum:
+                    table[term] = [array("I", (docnum,)), array("I", (2,)), array("I", (first_pos, pos))]
+                else:
+                    table[term] = [array("I", (first_doc, docnum)), array("I", (1, 1)), array("I", (first_pos, pos))]
+            else:
+                if entry[0][-1] == docnum:
+                    entry[1][-1] += 1
+                else:
+                    entry[0].append(docnum)
+                    entry[1].append(1)
+                entry[2].append(pos)
+        self.cost += new_terms * _TERM_COST + len(tokens) * _POSTING_COST
+
+    def finish(self) -> Any:
+        """Write the term dictionary, the sidecar and the per-document files; return the segment."""
+        self.perdoc.close()
+        terms = TermDictWriter(self.segment.create_file(self.storage, ".trm"))
+        for name in sorted(self.terms):
+            table = self.terms[name]
+            positions = self.kinds[name] == "ngrams"
+            # str keys sort as their UTF-8 bytes do (code point order), as the dictionary needs
+            terms.add_field(name, ((term, _encode_entry(table[term], positions)) for term in sorted(table)))
+            table.clear()
+        terms.close()
+        self.side.write(Path(self.storage.folder) / self.segment.make_filename(".nsc"))
+        self.segment.set_doc_count(self.docnum)
+        return self.segment
+
+
+def _kind(fieldobj: Any) -> str:
+    if isinstance(fieldobj, codec.NgramField):
+        return "ngrams"
+    if isinstance(fieldobj, codec.WordsField):
+        return "words"
+    return "id" if isinstance(fieldobj, codec.fields.ID) else "other"
+
+
+def _encode_entry(entry: Any, with_positions: bool) -> bytes:
+    if type(entry) is int:
+        return encode_single(entry >> 32, entry & 0xFFFFFFFF, with_positions)
+    return encode_postings(*entry)
+

@@ -1,0 +1,135 @@
+"""The indexed document: one post read, checked and tokenised (in worker processes), typed.
+
+See docs/search.md for the fields and docs/analysis.md for the token streams."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from datetime import timezone
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from newsctl.analysis import Token, normalize
+from newsctl.config import Settings
+from newsctl.engine.store import content_hash
+from newsctl.errors import NewsctlError
+
+
+@dataclass
+class IndexedDocument:
+    """The fields of one post in the index. Value fields are indexed normalised and stored (and
+    shown) as written; token fields are the token lists of newsctl.analysis."""
+
+    path: str  # relative to the root, posix
+    id: str
+    title: str
+    date: int  # epoch seconds
+    date_text: str  # ISO 8601 with the archive zone
+    title_words: list[Token]
+    body_words: list[Token]
+    title_ngrams: list[Token]
+    body_ngrams: list[Token]
+    categories: list[str]  # as written (the index normalises them)
+    tags: list[str]
+    stocks: list[str]
+    media: str | None
+    source: str | None
+
+    def record(self) -> dict[str, Any]:
+        """What a search shows of the post (the sidecar's display record)."""
+        return {"id": self.id, "title": self.title, "date": self.date_text, "categories": self.categories,
+                "tags": self.tags, "stocks": self.stocks}
+
+
+@dataclass
+class Analysed:
+    rel: str
+    size: int
+    mtime_ns: int
+    digest: str
+    doc: IndexedDocument | None = None  # fields for the index, or None when skipped or unchanged
+    reason: str | None = None  # why the post was skipped
+    unchanged: bool = False  # same content as the indexed version (only its stat moved)
+
+
+class Outcome(NamedTuple):
+    """What the parent keeps of an analysed post (a tuple: 100k of them travel and stay in memory)."""
+
+    rel: str
+    size: int
+    mtime_ns: int
+    digest: str
+    reason: str | None
+    unchanged: bool
+
+
+def analyse_post(root: Path, rel: str, old_digest: str | None = None) -> Analysed:
+    """Read, check and tokenise one post; never raises for what the file holds."""
+    from newsctl.post import MAX_POST_BYTES, parse_post, read_post, unusable_reason
+    from newsctl.rules.reading import UNREADABLE
+
+    path = root / rel
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read forever
+            return Analysed(rel, info.st_size, info.st_mtime_ns, "", reason=f"{UNREADABLE} not a regular file")
+        data = path.read_bytes() if info.st_size <= MAX_POST_BYTES else b""
+    except OSError as exc:
+        return Analysed(rel, -1, -1, "", reason=f"{UNREADABLE} cannot read file: {exc.strerror or exc}")
+    result = Analysed(rel, info.st_size, info.st_mtime_ns, content_hash(data))
+    if old_digest is not None and old_digest == result.digest:
+        result.unchanged = True
+        return result
+    if not rel.isascii() and _undecodable_name(rel):
+        result.reason = "its file name is not valid UTF-8: rename the file"
+        return result
+    post = parse_post(data, path) if data or info.st_size == 0 else read_post(path)
+    result.reason = unusable_reason(post)
+    if result.reason is None:
+        try:
+            result.doc = _document(post, rel)
+        except Exception as exc:  # a defect in one post must not stop the whole index
+            result.reason = f"cannot extract text: {type(exc).__name__}: {exc}"
+    return result
+
+
+def _undecodable_name(rel: str) -> bool:
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:  # os.listdir() gave undecodable bytes back as lone surrogates
+        return True
+    return False
+
+
+_ARCHIVE_TZ: Any = timezone.utc  # set in each process from the settings
+
+
+def _document(post: Any, rel: str) -> IndexedDocument:
+    from newsctl.analysis import ngram_tokens, word_tokens
+    from newsctl.text import extract
+
+    extracted = extract(post.body)
+    moment = post.date(_ARCHIVE_TZ)
+    title_norm, text_norm = normalize(post.title), normalize(extracted.text)
+    return IndexedDocument(
+        path=rel, id=post.id, title=post.title, date=int(moment.timestamp()), date_text=moment.isoformat(),
+        title_words=word_tokens(title_norm), body_words=word_tokens(text_norm),
+        title_ngrams=ngram_tokens(title_norm), body_ngrams=ngram_tokens(text_norm),
+        categories=post.categories, tags=post.tags, stocks=list(extracted.stocks),
+        media=extracted.media or None, source=extracted.source_url or None)
+
+
+def prepare_process(settings: Settings) -> None:
+    """Per-process set-up: the archive zone and the user dictionary, before any tokenising."""
+    global _ARCHIVE_TZ
+    _ARCHIVE_TZ = settings.tz
+    if settings.userdict_path:
+        from newsctl.analysis import load_user_dict
+
+        try:
+            load_user_dict(settings.userdict_path)
+        except ValueError as exc:
+            raise NewsctlError(str(exc)) from exc
+

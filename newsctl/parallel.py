@@ -1,0 +1,40 @@
+"""THE parallel map of newsctl: chunks of a list handed to worker processes, results in input
+order, and the same work in this process when the list is small or workers cannot be had.
+
+`validate` and `stats` use it. The index does not: its workers stream segments and progress
+(engine/workers.py), and the stat split is one forked child (background.py).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+def map_chunks(work: Callable[..., Result], items: Sequence[Item], *extra: Any, chunk_size: int,
+               threshold: int, workers: int = 0, notes: list[str] | None = None) -> Iterator[Result]:
+    """`work(chunk, *extra)` for each chunk of `items`, in order. Worker processes from `threshold`
+    items on and with two or more workers (`workers` 0: one per core); should they fail (no
+    semaphores, a worker killed), the remaining work runs here and the reason goes to `notes`."""
+    chunks = [items[start:start + chunk_size] for start in range(0, len(items), chunk_size)]
+    workers = min(workers or os.cpu_count() or 1, len(chunks))
+    if len(items) < threshold or workers < 2:
+        yield from (work(chunk, *extra) for chunk in chunks)
+        return
+    from concurrent.futures import ProcessPoolExecutor  # local: ~30 ms to import, for big runs only
+    from concurrent.futures.process import BrokenProcessPool
+
+    done = 0
+    try:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for result in pool.map(work, chunks, *([value] * len(chunks) for value in extra)):
+                done += 1
+                yield result
+    except (OSError, NotImplementedError, BrokenProcessPool) as exc:
+        if notes is not None:
+            notes.append(f"worker processes failed ({exc or type(exc).__name__}); the rest ran in one process")
+        yield from (work(chunk, *extra) for chunk in chunks[done:])
