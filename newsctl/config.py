@@ -49,6 +49,7 @@ class Settings:
     layouts: list[str] = field(default_factory=lambda: ["post"])
     max_title_length: int = 200
     future_tolerance_hours: float = 24.0
+    date_fix: str = "keep"  # NC306's --fix: "keep" the instant Jekyll publishes, or write the "zone" (docs/jekyll.md)
     userdict: str = "userdict.txt"
     feed_fields: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_FEED_FIELDS))
     origins: dict[str, str] = field(default_factory=dict)
@@ -73,7 +74,7 @@ class Settings:
     def public_items(self) -> list[tuple[str, Any, str]]:
         """(name, value, origin) for `newsctl config`."""
         names = ["root", "timezone", "posts", "index_dir", "dest", "select", "ignore", "layouts",
-                 "max_title_length", "future_tolerance_hours", "userdict", "feed_fields"]
+                 "max_title_length", "future_tolerance_hours", "date_fix", "userdict", "feed_fields"]
         return [(name, getattr(self, name), self.origins.get(name, "default")) for name in names]
 
 
@@ -225,7 +226,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 _KNOWN_TYPES: dict[str, type | tuple[type, ...]] = {
     "timezone": str, "posts": list, "index_dir": str, "dest": str, "select": list,
     "ignore": list, "layouts": list, "max_title_length": int,
-    "future_tolerance_hours": (int, float), "userdict": str, "feed_fields": dict,
+    "future_tolerance_hours": (int, float), "date_fix": str, "userdict": str, "feed_fields": dict,
 }
 
 
@@ -237,6 +238,8 @@ def _apply_table(settings: Settings, table: dict[str, Any], origin: str) -> None
             raise ConfigError(f"{origin}: unknown setting {key!r}")
         if not isinstance(value, expected):
             raise ConfigError(f"{origin}: setting {key!r} has the wrong type ({type(value).__name__})")
+        if name == "date_fix" and value not in ("keep", "zone"):
+            raise ConfigError(f"{origin}: setting {key!r} must be \"keep\" or \"zone\" (docs/jekyll.md)")
         if name == "feed_fields":
             value = {**settings.feed_fields, **_as_mapping(value)}
         setattr(settings, name, value)

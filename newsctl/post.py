@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from newsctl.dates import format_date, parse_date
+from newsctl.dates import format_date
 from newsctl.jekyll.psych import PLAIN_TAG, DisallowedClass, PsychDate, PsychResolution, PsychTime, psych_scalar
 from newsctl.names import FILENAME_RE, day_and_id
 
@@ -168,11 +168,17 @@ class Post:
         return day_and_id(self.path.name)[1]
 
     def date(self, tz: tzinfo) -> datetime | None:
-        """The front-matter date, aware; a date without zone is taken in `tz`."""
-        parsed = parse_date(self.meta.get("date"))
-        if parsed is None:
+        """The instant Jekyll publishes the front-matter date at, in the site zone `tz`: a plain
+        timestamp without zone is UTC (Psych), text and date-only values are read in `tz`
+        (newsctl.jekyll.dates). None without a date, or when Jekyll cannot read it."""
+        if "date" not in self.meta:
             return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+        value = self.meta["date"]
+        if isinstance(value, PsychTime):  # the common case, read once by the loader
+            return value.instant.replace(microsecond=0).astimezone(tz)
+        from newsctl.jekyll.dates import read_post_date
+
+        return read_post_date(value, True, None, tz).instant
 
 
 # ---- the readable-post predicate: one answer for validate, index, stats and show -------------

@@ -109,7 +109,7 @@ def parse_when(value: str, option: str, settings: Settings, now: datetime | None
 
     A bare date given to --until means the end of that day (the day is included).
     """
-    from newsctl.post import parse_date
+    from newsctl.dates import parse_date
 
     now = now or datetime.now(settings.tz)
     relative = _RELATIVE.match(value.strip().lower())

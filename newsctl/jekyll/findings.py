@@ -36,10 +36,18 @@ def describe_instant(pub: Publication) -> str:
     return f"{pub.instant:%Y-%m-%d %H:%M:%S %z} (URL day {pub.url_day})"
 
 
-def jekyll_findings(pub: Publication, meta: dict[str, Any], now: datetime | None = None) -> list[JekyllFinding]:
-    """The Jekyll findings for one post file (`meta`: its front matter, Psych-typed)."""
+def jekyll_findings(pub: Publication, meta: dict[str, Any], now: datetime | None = None,
+                    zone: Any = None) -> list[JekyllFinding]:
+    """The Jekyll findings for one post file (`meta`: its front matter, Psych-typed; `zone`: the
+    site zone)."""
     if pub.kind == "ignored":
+        if pub.reason and pub.reason.startswith("the file name") and "date" in meta:
+            return _unread_date(meta["date"], zone)
+        if pub.reason and pub.reason.startswith(("the file name", "not valid UTF-8")):
+            return []  # NC401 and NC101 say so, with what Jekyll does
         return [JekyllFinding("NC403", f"Jekyll does not publish this file: {pub.reason}")]
+    if pub.kind == "page":  # outside _posts (old_post/): Jekyll reads no post rules, but shows the date
+        return [*_date_findings(pub, meta), *_title_findings(pub, meta), *_liquid_findings(pub)]
     if pub.kind != "post":
         return _liquid_findings(pub)
     found: list[JekyllFinding] = []
@@ -58,15 +66,31 @@ def jekyll_findings(pub: Publication, meta: dict[str, Any], now: datetime | None
     return found
 
 
+def _unread_date(value: Any, zone: Any) -> list[JekyllFinding]:
+    """A post Jekyll does not read (its name has no date) whose date would stop the build once named."""
+    from newsctl.jekyll.dates import read_post_date
+
+    if zone is None:
+        return []
+    reading = read_post_date(value, True, None, zone)
+    if reading.error:
+        return [JekyllFinding("NC305", f"{reading.error}: once the file is named YYYY-MM-DD-<id>.md, Jekyll "
+                              "stops the whole build on this date", "date")]
+    return []
+
+
 def _date_findings(pub: Publication, meta: dict[str, Any]) -> list[JekyllFinding]:
     value = meta.get("date")
     if (pub.aborts or "").startswith("Invalid date"):
         return [JekyllFinding("NC305", f"Jekyll stops the whole build: {pub.aborts}", "date")]
+    if pub.date_error:
+        return [JekyllFinding("NC305", f"{pub.date_error} (a page outside _posts: Jekyll publishes it, but its "
+                              "date cannot be shown or sorted)", "date")]
     if pub.date_unknown:
         return [JekyllFinding("NC305", f"date {_shown(value)!r} is in a form newsctl cannot read the way Jekyll "
                               "does (Ruby's Time.parse); write YYYY-MM-DD HH:MM:SS +0800", "date")]
     found = []
-    if pub.date_rule == "utc-timestamp" and isinstance(value, PsychTime):
+    if pub.date_rule == "utc-timestamp" and isinstance(value, PsychTime) and _zone_matters(value, pub):
         found.append(JekyllFinding("NC306", f"date {str(value)!r} has no zone: Jekyll (Ruby's YAML) reads it as "
                                    f"UTC and publishes it at {describe_instant(pub)}", "date"))
     if _rolled_over(value, pub):
@@ -78,10 +102,22 @@ def _date_findings(pub: Publication, meta: dict[str, Any]) -> list[JekyllFinding
     if pub.date_rule == "file-name" and "date" not in meta:
         pass  # a missing key is NC301's; Jekyll takes the file name's day at midnight
     file_day = _file_day(pub.path)
-    if file_day and pub.url_day and pub.date_rule not in ("file-name", "build-time") and file_day != pub.url_day:
+    moved = file_day and pub.url_day and pub.date_rule not in ("file-name", "build-time") and file_day != pub.url_day
+    if moved and found:  # the zone or the roll-over is why: one finding, which names both days
+        first = found[0]
+        found[0] = JekyllFinding(first.code, f"{first.message}, not the file name's day {file_day}", first.key)
+    elif moved:
         found.append(JekyllFinding("NC402", f"file name says {file_day} but Jekyll uses the front-matter date: "
                                    f"published at {describe_instant(pub)}", "date"))
     return found
+
+
+def _zone_matters(value: PsychTime, pub: Publication) -> bool:
+    """Reading the clock as UTC publishes another instant than reading it in the site zone."""
+    if pub.instant is None:
+        return False
+    zone = pub.instant.tzinfo
+    return value.instant.replace(tzinfo=None).replace(tzinfo=zone) != pub.instant
 
 
 def _rolled_over(value: Any, pub: Publication) -> bool:

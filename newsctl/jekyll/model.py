@@ -104,6 +104,7 @@ class Publication:
     front_matter: FrontMatter | None = None
     read_error: str | None = None  # Jekyll logged an error reading this file and published it anyway
     liquid: Any = None  # LiquidCheck, when the body holds Liquid and Jekyll renders it
+    date_error: str | None = None  # a page's date Ruby cannot read (pages do not stop the build on it)
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -217,23 +218,18 @@ def _page(relpath: str, parts: list[str], text: str | FrontMatter | None, site: 
     out_ext = ".html" if site.is_markdown("." + ext) or ("." + ext) in _OUTPUT_EXT_SAME else "." + ext
     folder = "/".join(parts[:-1])
     url = "/" + (f"{folder}/" if folder else "") + (stem if out_ext == ".html" else stem + out_ext)
-    instant = _page_instant(data.get("date"), site)
+    reading = read_post_date(data["date"], True, None, site.zone) if "date" in data else None
+    instant = reading.instant if reading else None
     title = ruby_to_s(title_value, site.zone)
     liquid = _liquid(fm.body, data, site, check_liquid, title, url)
-    return Publication(relpath, "page", liquid is None or not liquid.error, instant=instant, date_rule="page",
+    return Publication(relpath, "page", liquid is None or not liquid.error, instant=instant,
+                       date_rule=reading.rule if reading else None, date_unknown=bool(reading and reading.unknown),
+                       date_error=reading.error if reading else None,
                        title=title, title_value=title_value,
                        categories=tuple(ruby_to_s(c, site.zone) for c in _as_array(data.get("categories"))),
                        tags=tuple(ruby_to_s(t, site.zone) for t in _as_array(data.get("tags"))),
                        url=url, front_matter=fm, liquid=liquid,
                        aborts=liquid.error if liquid is not None else None)
-
-
-def _page_instant(value: Any, site: Site) -> datetime | None:
-    """A page's date is not read by Jekyll; a layout's `date` filter reads it as a post's would."""
-    if value is None:
-        return None
-    reading = read_post_date(value, True, None, site.zone)
-    return reading.instant
 
 
 def _liquid(body: str, data: dict[str, Any], site: Site, check: bool, title: str, url: str | None) -> Any:
