@@ -156,7 +156,8 @@ def _date_cases() -> list[Hostile]:
         "date-bool": "date: true",
         "date-chinese": "date: 2022年6月1日",
     }
-    return [Hostile(name, _with(2, line), line=4) for name, line in shapes.items()]
+    # 2022-02-30 is no error: Jekyll publishes it on 2022-03-02 (NC309, a warning)
+    return [Hostile(name, _with(2, line), line=4, fatal=name != "date-feb30") for name, line in shapes.items()]
 
 
 def hostile_cases(include_huge: bool = True) -> list[Hostile]:
