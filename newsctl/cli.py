@@ -310,6 +310,9 @@ def search_command(
         "--format", help="table (terminal default), plain (piped default), json, jsonl or paths.")] = None,
     absolute: Annotated[bool, typer.Option("--absolute", help="Absolute paths in the output.")] = False,
     update: Annotated[bool, typer.Option("--update", help="Update the index first.")] = False,
+    include_unpublished: Annotated[bool, typer.Option(
+        "--include-unpublished", help="Also posts Jekyll does not publish (published: false, dated in the "
+        "future, not read by Jekyll).")] = False,
 ) -> None:
     """Search the archive. Exit 0 with results, 1 with none, 2 for a query that cannot be parsed."""
     from typing import cast
@@ -321,7 +324,8 @@ def search_command(
                                     stocks=stock or [], since=since, until=until,
                                     sort=cast(command.SortOrder, sort.value), limit=limit, offset=offset,
                                     output=cast(command.SearchFormat, pick_format(output, "table", "plain")),
-                                    absolute=absolute, update=update)
+                                    absolute=absolute, update=update,
+                                    include_unpublished=include_unpublished)
     result = command.run(STATE.settings(), options)
     print_search(result)
     raise typer.Exit(result.exit_code)

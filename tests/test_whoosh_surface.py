@@ -216,5 +216,5 @@ def test_an_index_of_the_previous_format_is_rebuilt_with_a_message(cli: Cli, two
     state_file.write_text(json.dumps(state))
     refused = cli("--root", two_segments, "search", "马克思")
     assert refused.code == 1 and "format 2" in refused.stderr and "run `newsctl index`" in refused.stderr
-    assert "rebuilt the index (the index format changed (2 -> 3))" in index(cli, two_segments)
+    assert "rebuilt the index (the index format changed (2 -> 4))" in index(cli, two_segments)
     assert found(cli, two_segments, "马克思") == sorted([MARX, "_posts/2022-06-11-baixun.md"])
