@@ -337,13 +337,22 @@ def show_command(
     highlight: Annotated[str | None, typer.Option("--highlight", help="Highlight this query's matches.")] = None,
     raw: Annotated[bool, typer.Option("--raw", help="Print the file as it is.")] = False,
     no_pager: Annotated[bool, typer.Option("--no-pager", help="Never page long articles.")] = False,
+    output: Annotated[InfoFormatChoice | None, typer.Option(
+        "--format", help="text (the preview) or json: the post as the file says and as Jekyll publishes it.")] = None,
 ) -> None:
     """Preview one article in the terminal."""
     from newsctl.commands import show
-    from newsctl.render.preview import print_show
 
     settings = STATE.settings()
-    result = show.run(settings, post, highlight=highlight, raw=raw)
+    as_json = output is not None and output.value == "json"
+    result = show.run(settings, post, highlight=highlight, raw=raw and not as_json, jekyll=as_json)
+    if as_json:
+        from newsctl.render.showjson import print_show_json
+
+        print_show_json(result)
+        raise typer.Exit(0)
+    from newsctl.render.preview import print_show
+
     print_show(result, settings, pager=not no_pager and stdout_is_terminal())
     raise typer.Exit(result.exit_code)
 

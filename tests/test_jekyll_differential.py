@@ -9,6 +9,7 @@ did (published it and how, left it out, or stopped the build on it) must be what
 
 from __future__ import annotations
 
+import json
 import shutil
 import warnings
 from datetime import datetime, timezone
@@ -16,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import Cli
 from jekyll_build import JekyllBuild, jekyll_build, read_tree
 
 from newsctl.jekyll.escape import protect_liquid
@@ -142,3 +144,52 @@ def test_protected_liquid_looking_text_is_published_as_written(edge_build: Jekyl
     row = edge_build.published.get(f"_posts/2022-06-02-protected-{number}.md")
     assert row is not None, edge_build.aborts
     assert row["body"] == LIQUID_LOOKING[number] + "\n"
+
+
+# ---- the same comparison through the CLI: `newsctl show PATH --format json` ------------------------
+
+def cli_disagreements(build: JekyllBuild, rel: str, doc: dict) -> list[str]:
+    """What Jekyll did with `rel` that `newsctl show --format json` does not say."""
+    said = doc["jekyll"]
+    if rel in build.aborts:
+        return [] if said["aborts"] else [f"Jekyll aborts ({build.aborts[rel][:160]}); newsctl: {said}"]
+    if said["aborts"]:
+        return [f"newsctl says the build aborts ({said['aborts']}); Jekyll did not"]
+    row = build.published.get(rel)
+    if row is None:
+        return [f"Jekyll does not publish it; newsctl says published ({said['kind']})"] if said["published"] else []
+    if not said["published"]:
+        return [f"Jekyll publishes it; newsctl says not ({said['reason']})"]
+    found = []
+    if said["date_rule"] != "build-time":
+        if row["epoch"] != said["epoch"]:
+            found.append(f"instant: Jekyll {row['date']}, newsctl {said['date']}")
+        if row["url"] != said["url"]:
+            found.append(f"url: Jekyll {row['url']}, newsctl {said['url']}")
+    if row["title_shown"] != said["title"]:
+        found.append(f"title: Jekyll {row['title_shown']!r}, newsctl {said['title']!r}")
+    if said["kind"] == "post":
+        for key in ("categories", "tags"):
+            if (row[key] or []) != said[key]:
+                found.append(f"{key}: Jekyll {row[key]}, newsctl {said[key]}")
+    approximate = said["liquid"] is not None and said["liquid"]["approximate"]
+    # (newsctl reads CRLF files with LF line ends, and says so: NC104)
+    if said["body"] is not None and not approximate and row["body"].replace("\r\n", "\n") != said["body"]:
+        found.append(f"body: Jekyll {row['body'][:80]!r}, newsctl {said['body'][:80]!r}")
+    return found
+
+
+def _shown(root: Path, rel: str) -> dict:
+    result = Cli()("--root", root, "show", rel, "--format", "json")
+    assert result.code == 0, result
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("rel", _site_files(EDGE))
+def test_edge_post_through_show_json(edge_build: JekyllBuild, rel: str) -> None:
+    assert cli_disagreements(edge_build, rel, _shown(EDGE, rel)) == []
+
+
+@pytest.mark.parametrize("rel", _site_files(CORPUS))
+def test_corpus_post_through_show_json(corpus_build: JekyllBuild, rel: str) -> None:
+    assert cli_disagreements(corpus_build, rel, _shown(CORPUS, rel)) == []

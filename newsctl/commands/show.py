@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from newsctl.config import Settings
 from newsctl.errors import EXIT_FINDINGS, EXIT_OK, NewsctlError
@@ -26,6 +27,7 @@ class ShowResult:
     post: Post | None = None
     fallback_text: str | None = None
     highlight: str | None = None
+    publication: Any = None  # newsctl.jekyll.model.Publication: what Jekyll does with the post (`jekyll=True`)
 
     @property
     def exit_code(self) -> int:
@@ -33,7 +35,8 @@ class ShowResult:
         return EXIT_FINDINGS if self.post is not None and not self.post.ok else EXIT_OK
 
 
-def run(settings: Settings, post: str, *, highlight: str | None = None, raw: bool = False) -> ShowResult:
+def run(settings: Settings, post: str, *, highlight: str | None = None, raw: bool = False,
+        jekyll: bool = False) -> ShowResult:
     path = resolve_post(settings, post)
     result = ShowResult(path=path, name=archive_path(settings.root, path), highlight=highlight)
     if raw:
@@ -46,6 +49,10 @@ def run(settings: Settings, post: str, *, highlight: str | None = None, raw: boo
     result.post = read_post(path)
     if not result.post.ok:
         result.fallback_text = unparsable_text(result.post)
+    if jekyll:
+        from newsctl.jekyll.view import publication_of, site_for
+
+        result.publication = publication_of(result.post, settings.root.resolve(), site_for(settings.root, settings.tz))
     return result
 
 
