@@ -486,7 +486,13 @@ def yaml_words(values: Iterable[str]) -> str:
 
 def render_post(*, title: str, moment: datetime, tz: tzinfo, categories: list[str], tags: list[str],
                 body: str, layout: str = "post", extra: dict[str, str] | None = None) -> str:
-    """The text of a new post, in the archive's own format (a blank line after the front matter)."""
+    """The text of a new post, in the archive's own format (a blank line after the front matter).
+
+    Liquid-looking text in the body is protected (`{% raw %}{{{% endraw %}`, newsctl.jekyll.escape):
+    Jekyll renders bodies with Liquid, and must publish this one as written, not fail on it."""
+    from newsctl.jekyll.escape import protect_liquid
+
+    body = protect_liquid(body)
     lines = ["---", f"layout: {yaml_scalar(layout)}", f"title: {quote_yaml(title)}",
              f"date: {format_date(moment, tz)}", f"categories: {yaml_words(categories)}",
              f"tags: {yaml_words(tags)}"]
