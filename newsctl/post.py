@@ -168,9 +168,8 @@ class Post:
         return day_and_id(self.path.name)[1]
 
     def date(self, tz: tzinfo) -> datetime | None:
-        """The instant Jekyll publishes the front-matter date at, in the site zone `tz`: a plain
-        timestamp without zone is UTC (Psych), text and date-only values are read in `tz`
-        (newsctl.jekyll.dates). None without a date, or when Jekyll cannot read it."""
+        """The instant Jekyll publishes the front-matter date at, in the site zone `tz` (a plain
+        zone-less timestamp is UTC: newsctl.jekyll.dates); None without one Jekyll can read."""
         if "date" not in self.meta:
             return None
         value = self.meta["date"]
@@ -486,10 +485,8 @@ def yaml_words(values: Iterable[str]) -> str:
 
 def render_post(*, title: str, moment: datetime, tz: tzinfo, categories: list[str], tags: list[str],
                 body: str, layout: str = "post", extra: dict[str, str] | None = None) -> str:
-    """The text of a new post, in the archive's own format (a blank line after the front matter).
-
-    Liquid-looking text in the body is protected (`{% raw %}{{{% endraw %}`, newsctl.jekyll.escape):
-    Jekyll renders bodies with Liquid, and must publish this one as written, not fail on it."""
+    """The text of a new post, in the archive's own format (a blank line after the front matter);
+    Liquid-looking body text protected so that Jekyll publishes it as written (jekyll/escape.py)."""
     from newsctl.jekyll.escape import protect_liquid
 
     body = protect_liquid(body)
