@@ -21,7 +21,9 @@ from newsctl.errors import ConfigError, UsageError
 
 ROOT_MARKERS = ("_config.yml", "newsctl.toml")
 DEFAULT_TIMEZONE = "Asia/Shanghai"
-DEFAULT_POST_GLOBS = ("_posts/**/*.md", "old_post/**/*.md")
+# Jekyll publishes a post in _posts with any of its markdown_ext extensions, and .html posts too
+DEFAULT_POST_GLOBS = ("_posts/**/*.md", "old_post/**/*.md", "_posts/**/*.markdown", "_posts/**/*.mkdown",
+                      "_posts/**/*.mkdn", "_posts/**/*.mkd", "_posts/**/*.html")
 
 # Which JSON keys of a scraper's record feed each post field, first match wins.
 DEFAULT_FEED_FIELDS: dict[str, list[str]] = {

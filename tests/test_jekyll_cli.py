@@ -64,3 +64,16 @@ def test_default_search_leaves_out_what_jekyll_does_not_publish(cli: Cli, make_a
                                                                        "2099-06-01-3.md"]
     stats = json.loads(cli("--root", root, "stats", "--format", "json").stdout)
     assert (stats["posts"], stats["unpublished"], stats["future"]) == (3, 1, 1)
+
+
+def test_markdown_and_html_posts_are_seen_as_jekyll_publishes_them(cli: Cli, make_archive: Callable[..., Path]) -> None:
+    root = make_archive({
+        "_posts/2022-06-01-a.markdown": post_text(title="扩展名不同", body="另一种扩展名的稿件。"),
+        "_posts/2022-06-01-b.html": post_text(title="网页稿件", body="<p>网页格式的稿件。</p>", post_id="2"),
+    })
+    checked = cli("--root", root, "validate", "--format", "json")
+    assert "2 of 2 files" in checked.stderr  # both seen; only the archive's own `.md` convention is flagged
+    assert {(f["code"], "Jekyll publishes it" in f["message"]) for f in json.loads(checked.stdout)} == {("NC401", True)}
+    assert cli("--root", root, "index").code == 0
+    found = cli("--root", root, "search", "稿件", "--format", "paths")
+    assert sorted(Path(p).name for p in found.stdout.split()) == ["2022-06-01-a.markdown", "2022-06-01-b.html"]
