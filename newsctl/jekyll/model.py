@@ -25,7 +25,6 @@ each checked against a real `jekyll build` by tests/test_jekyll_differential.py:
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -252,21 +251,23 @@ def _post_url(site: Site, reading: DateReading, categories: tuple[str, ...], slu
     seen: dict[str, None] = {}
     for category in categories:
         seen.setdefault(category.lower(), None)
-    values = {
-        "categories": "/".join(seen),
-        "year": f"{moment:%Y}", "month": f"{moment:%m}", "day": f"{moment:%d}",
-        "hour": f"{moment:%H}", "minute": f"{moment:%M}", "second": f"{moment:%S}",
-        "i_day": str(moment.day), "i_month": str(moment.month), "short_year": f"{moment:%y}",
-        "y_day": f"{moment:%j}", "week": f"{moment:%V}", "short_day": f"{moment:%a}",
-        "title": _slugify(slug, pretty=True), "slug": _slugify(slug, pretty=False), "name": _slugify(basename),
-        "output_ext": out_ext,
+    values: dict[str, Any] = {
+        "categories": lambda: "/".join(seen),
+        "year": lambda: f"{moment.year:04d}", "month": lambda: f"{moment.month:02d}",
+        "day": lambda: f"{moment.day:02d}", "hour": lambda: f"{moment.hour:02d}",
+        "minute": lambda: f"{moment.minute:02d}", "second": lambda: f"{moment.second:02d}",
+        "i_day": lambda: str(moment.day), "i_month": lambda: str(moment.month),
+        "short_year": lambda: f"{moment.year % 100:02d}", "y_day": lambda: f"{moment:%j}",
+        "week": lambda: f"{moment:%V}", "short_day": lambda: f"{moment:%a}",
+        "title": lambda: _slugify(slug, pretty=True), "slug": lambda: _slugify(slug, pretty=False),
+        "name": lambda: _slugify(basename), "output_ext": lambda: out_ext,
     }
 
     def replace(match: re.Match[str]) -> str:
         key = match[1]
         for candidate in (key, key.rstrip("_")):
             if candidate in values:
-                return _escape_path(values[candidate]) + key[len(candidate):]
+                return _escape_path(values[candidate]()) + key[len(candidate):]
         return match[0]
 
     url = re.sub(r":([a-z_]+)", replace, template)
@@ -274,18 +275,19 @@ def _post_url(site: Site, reading: DateReading, categories: tuple[str, ...], slu
     return re.sub(r"/{2,}", "/", url)
 
 
-_SLUG_DEFAULT = re.compile(r"[^\w]+|_+")  # \p{M}\p{L}\p{Nd}: letters, marks and digits
-_SLUG_PRETTY_KEEP = "._~!$&'()+,;=@"
+
+
+_SLUG_PRETTY = re.compile(r"(?:[^\w._~!$&'()+,;=@]|_)+")
+_SLUG_PLAIN = re.compile(r"(?:[^\w]|_)+")
+_ASCII_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9.]*(?:-[A-Za-z0-9.]+)*")
 
 
 def _slugify(text: str, pretty: bool = False) -> str:
-    out = []
-    for char in text:
-        keep = char.isalnum() or unicodedata.category(char).startswith("M") or (pretty and char in _SLUG_PRETTY_KEEP)
-        if char.isdigit() and unicodedata.category(char) != "Nd":
-            keep = False
-        out.append(char if keep else "\0")
-    slug = re.sub("\0+", "-", "".join(out))
+    """Utils.slugify (modes "pretty", cased, and "default"): runs of other characters become one
+    `-`, none at either end (Ruby's \\p{L}\\p{M}\\p{Nd} read as Python's \\w without `_`)."""
+    if _ASCII_SLUG.fullmatch(text) and (pretty or "." not in text):
+        return text if pretty else text.lower()
+    slug = (_SLUG_PRETTY if pretty else _SLUG_PLAIN).sub("-", text)
     slug = re.sub(r"^-|-$", "", slug)
     return slug if pretty else slug.lower()
 

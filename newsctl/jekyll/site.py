@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass, field
 from datetime import tzinfo
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -45,23 +47,35 @@ class Site:
         """Jekyll's EntryFilter for `exclude`/`include`: the path, or a folder above it, matched by
         an `exclude` pattern and not by an `include` one (String patterns match by fnmatch without
         FNM_PATHNAME, or as a plain prefix: `old_post` also excludes `old_posts/`)."""
+        exclude, include = _matchers(self.exclude, self.include)
         parts = relpath.split("/")
-        excludes = tuple(p for p in self.exclude if p not in self.include)
         for depth in range(1, len(parts) + 1):
-            entry = "/".join(parts[:depth])
-            if _glob_include(self.include, entry) or _glob_include(self.include, parts[depth - 1]):
+            entry = "/".join(parts[:depth]) if depth < len(parts) else relpath
+            if include(entry) or include(parts[depth - 1]):
                 continue
-            if _glob_include(excludes, entry):
+            if exclude(entry):
                 return True
         return False
 
 
-def _glob_include(patterns: tuple[str, ...], entry: str) -> bool:
-    for pattern in patterns:
-        pattern = pattern.lstrip("/")
-        if fnmatch.fnmatchcase(entry, pattern) or entry.startswith(pattern) or pattern == f"{entry}/":
-            return True
-    return False
+@lru_cache(maxsize=16)
+def _matchers(exclude: tuple[str, ...], include: tuple[str, ...]) -> tuple[Any, Any]:
+    """Fast tests for `_glob_include` over the patterns (one regex and one prefix tuple each)."""
+    return _matcher(tuple(p for p in exclude if p not in include)), _matcher(include)
+
+
+def _matcher(patterns: tuple[str, ...]) -> Any:
+    cleaned = tuple(p.lstrip("/") for p in patterns if p.lstrip("/"))
+    if not cleaned:
+        return lambda entry: False
+    regex = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in cleaned))
+    prefixes = cleaned
+    folders = tuple(p[:-1] for p in cleaned if p.endswith("/"))
+
+    def matches(entry: str) -> bool:
+        return entry.startswith(prefixes) or entry in folders or regex.match(entry) is not None
+
+    return matches
 
 
 def read_site(root: Path, zone: tzinfo, config: dict[str, Any] | None = None) -> Site:

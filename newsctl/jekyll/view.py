@@ -37,6 +37,9 @@ def site_for(root: Path, zone: tzinfo) -> Site:
 
 
 def relative_path(path: Path, root: Path) -> str:
+    text, base = str(path), str(root).rstrip("/") + "/"
+    if text.startswith(base):  # the usual case, without pathlib's parsing
+        return text[len(base):].replace(os.sep, "/")
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
