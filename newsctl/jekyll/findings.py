@@ -148,7 +148,7 @@ def _file_day(path: str) -> str | None:
     if len(parts[0]) == 2:
         year += 1900 if year >= 69 else 2000
     try:
-        return datetime(year, int(parts[1]), int(parts[2])).strftime("%Y-%m-%d")
+        return datetime(year, int(parts[1]), int(parts[2])).date().isoformat()
     except ValueError:
         return None
 

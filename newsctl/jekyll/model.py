@@ -108,7 +108,8 @@ class Publication:
 
     @property
     def url_day(self) -> str | None:
-        return self.instant.strftime("%Y-%m-%d") if self.instant else None
+        moment = self.instant
+        return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}" if moment else None
 
 
 def publish(relpath: str, text: str | FrontMatter | None, site: Site, now: datetime | None = None,
