@@ -185,11 +185,19 @@ def validate_command(
     diff: Annotated[bool, typer.Option("--diff", help="Show what --fix would change; write nothing.")] = False,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="List and read every neighbour of the given posts; no .newsctl/cache.")] = False,
+    date_fix: Annotated[str | None, typer.Option(
+        "--date-fix", help="NC306's fix: keep (the instant Jekyll publishes; default) or zone (the archive "
+        "zone after the clock as written).", show_default=False)] = None,
 ) -> None:
     """Check posts for defects. Exit 0 when clean, 1 when errors were found."""
     from newsctl.commands import validate
 
-    report = validate.run(_settings_for_paths(paths), paths=paths or [], select=_split_codes(select),
+    settings = _settings_for_paths(paths)
+    if date_fix is not None:
+        if date_fix not in ("keep", "zone"):
+            fail(f"--date-fix must be keep or zone, not {date_fix!r}")
+        settings.date_fix = date_fix
+    report = validate.run(settings, paths=paths or [], select=_split_codes(select),
                           ignore=_split_codes(ignore), fix=fix, diff=diff, use_cache=not no_cache)
     from newsctl.render.findings import print_findings
 

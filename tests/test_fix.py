@@ -185,3 +185,10 @@ def test_the_zone_fix_names_a_url_that_moves(cli: Cli, make_archive: Callable[..
     checked = cli("--root", root, "validate", "--format", "concise")
     assert "publishes it at 2022-06-02 04:30:00 +0800 (URL day 2022-06-02)" in checked.stdout
     assert "/2022/06/02/1.html to " in checked.stdout and "/2022/06/01/1.html" in checked.stdout
+
+
+def test_date_fix_on_the_command_line_overrides_the_setting(cli: Cli, make_archive: Callable[..., Path]) -> None:
+    root = make_archive({"_posts/2022-06-01-1.md": post(date="2022-06-01 10:00:00")})
+    assert cli("--root", root, "validate", "--fix", "--date-fix", "zone").code == 0
+    assert (root / "_posts" / "2022-06-01-1.md").read_text(encoding="utf-8") == post(date="2022-06-01 10:00:00 +0800")
+    assert cli("--root", root, "validate", "--date-fix", "later").code == 2
