@@ -194,11 +194,19 @@ def validate_command(
     statistics: Annotated[bool, typer.Option(
         "--statistics", help="Count the findings per code instead of listing them.")] = False,
     exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when findings fail.")] = False,
+    date_fix: Annotated[str | None, typer.Option(
+        "--date-fix", help="NC306's fix: keep (the instant Jekyll publishes; default) or zone (the archive "
+        "zone after the clock as written).", show_default=False)] = None,
 ) -> None:
     """Check posts for defects. Exit 0 when clean, 1 when errors were found."""
     from newsctl.commands import validate
 
-    report = validate.run(_settings_for_paths(paths), paths=paths or [], select=_split_codes(select),
+    settings = _settings_for_paths(paths)
+    if date_fix is not None:
+        if date_fix not in ("keep", "zone"):
+            fail(f"--date-fix must be keep or zone, not {date_fix!r}")
+        settings.date_fix = date_fix
+    report = validate.run(settings, paths=paths or [], select=_split_codes(select),
                           ignore=_split_codes(ignore), fix=fix, diff=diff, use_cache=not no_cache)
     from newsctl.render.findings import print_findings, print_statistics
 
@@ -344,6 +352,9 @@ def search_command(
     null: Annotated[bool, typer.Option(
         "--null", "-0", help="With --format paths (implied): exact paths, each ended by NUL (xargs -0).")] = False,
     no_pager: Annotated[bool, typer.Option("--no-pager", help="Never page a long result list.")] = False,
+    include_unpublished: Annotated[bool, typer.Option(
+        "--include-unpublished", help="Also posts Jekyll does not publish (published: false, dated in the "
+        "future, not read by Jekyll).")] = False,
 ) -> None:
     """Search the archive. Exit 0 with results, 1 with none, 2 for a bad query, 4 without a usable index.
 
@@ -357,7 +368,8 @@ def search_command(
                                     tags=tag or [], stocks=stock or [], since=since, until=until,
                                     sort=cast(command.SortOrder, sort.value), limit=limit, offset=offset,
                                     output=cast(command.SearchFormat, _search_format(output, null)),
-                                    absolute=absolute, update=update)
+                                    absolute=absolute, update=update,
+                                    include_unpublished=include_unpublished)
     result = command.run(STATE.settings(), options)
     print_search(result, pager=not no_pager and stdout_is_terminal(), null=null)
     raise typer.Exit(result.exit_code)
@@ -375,13 +387,22 @@ def show_command(
     highlight: Annotated[str | None, typer.Option("--highlight", help="Highlight this query's matches.")] = None,
     raw: Annotated[bool, typer.Option("--raw", help="Print the file as it is.")] = False,
     no_pager: Annotated[bool, typer.Option("--no-pager", help="Never page long articles.")] = False,
+    output: Annotated[InfoFormatChoice | None, typer.Option(
+        "--format", help="text (the preview) or json: the post as the file says and as Jekyll publishes it.")] = None,
 ) -> None:
     """Preview one article in the terminal."""
     from newsctl.commands import show
-    from newsctl.render.preview import print_show
 
     settings = STATE.settings()
-    result = show.run(settings, post, highlight=highlight, raw=raw)
+    as_json = output is not None and output.value == "json"
+    result = show.run(settings, post, highlight=highlight, raw=raw and not as_json, jekyll=as_json)
+    if as_json:
+        from newsctl.render.showjson import print_show_json
+
+        print_show_json(result)
+        raise typer.Exit(0)
+    from newsctl.render.preview import print_show
+
     print_show(result, settings, pager=not no_pager and stdout_is_terminal())
     raise typer.Exit(result.exit_code)
 

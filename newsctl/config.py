@@ -21,7 +21,9 @@ from newsctl.errors import ConfigError, UsageError
 
 ROOT_MARKERS = ("_config.yml", "newsctl.toml")
 DEFAULT_TIMEZONE = "Asia/Shanghai"
-DEFAULT_POST_GLOBS = ("_posts/**/*.md", "old_post/**/*.md")
+# Jekyll publishes a post in _posts with any of its markdown_ext extensions, and .html posts too
+DEFAULT_POST_GLOBS = ("_posts/**/*.md", "old_post/**/*.md", "_posts/**/*.markdown", "_posts/**/*.mkdown",
+                      "_posts/**/*.mkdn", "_posts/**/*.mkd", "_posts/**/*.html")
 
 # Which JSON keys of a scraper's record feed each post field, first match wins.
 DEFAULT_FEED_FIELDS: dict[str, list[str]] = {
@@ -49,6 +51,7 @@ class Settings:
     layouts: list[str] = field(default_factory=lambda: ["post"])
     max_title_length: int = 200
     future_tolerance_hours: float = 24.0
+    date_fix: str = "keep"  # NC306's --fix: "keep" the instant Jekyll publishes, or write the "zone" (docs/jekyll.md)
     userdict: str = "userdict.txt"
     feed_fields: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_FEED_FIELDS))
     add_categories: list[str] = field(default_factory=list)  # [add] category: when `add` is given none
@@ -75,8 +78,8 @@ class Settings:
     def public_items(self) -> list[tuple[str, Any, str]]:
         """(name, value, origin) for `newsctl config`."""
         names = ["root", "timezone", "posts", "index_dir", "dest", "select", "ignore", "layouts",
-                 "max_title_length", "future_tolerance_hours", "userdict", "feed_fields", "add_categories",
-                 "add_tags"]
+                 "max_title_length", "future_tolerance_hours", "date_fix", "userdict", "feed_fields",
+                 "add_categories", "add_tags"]
         return [(name, getattr(self, name), self.origins.get(name, "default")) for name in names]
 
 
@@ -295,12 +298,16 @@ def _check_feed_fields(value: Any) -> str | None:
     return None
 
 
+def _check_date_fix(value: Any) -> str | None:
+    return None if value in ("keep", "zone") else f'must be "keep" or "zone" (got {value!r}; docs/jekyll.md)'
+
+
 _CHECKS: dict[str, Any] = {
     "timezone": _check_text, "posts": lambda v: _text_list(v, "glob strings"), "index_dir": _check_text,
     "dest": _check_text, "select": _check_codes, "ignore": _check_codes,
     "layouts": lambda v: _text_list(v, "layout names"), "max_title_length": _check_count,
     "future_tolerance_hours": _check_hours, "userdict": lambda v: None if isinstance(v, str) else
-    f"must be a string (got {_kind(v)})", "feed_fields": _check_feed_fields,
+    f"must be a string (got {_kind(v)})", "feed_fields": _check_feed_fields, "date_fix": _check_date_fix,
 }
 
 

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone, tzinfo
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from newsctl.dates import format_date, parse_date
+from newsctl.dates import format_date
+from newsctl.jekyll.psych import PLAIN_TAG, DisallowedClass, PsychDate, PsychResolution, PsychTime, psych_scalar
 from newsctl.names import FILENAME_RE, day_and_id
 
 # The codes of the problems found while reading; each rule (code, docs, fix) is in rules/reading.py.
@@ -72,17 +73,14 @@ class UnsafeYAML(yaml.MarkedYAMLError):
         self.code = code
 
 
-class PostLoader(_BaseLoader):  # type: ignore[valid-type,misc]
-    """SafeLoader that keeps dates as text and refuses aliases and duplicate keys.
+class PostLoader(PsychResolution, _BaseLoader):  # type: ignore[valid-type,misc]
+    """A safe loader that types values as Jekyll's Ruby YAML (Psych) does, and refuses aliases and
+    duplicate keys.
 
-    Aliases are refused outright (posts never need them; that makes alias bombs
-    harmless); timestamps stay strings so that `validate` can tell a missing zone.
+    Aliases are refused outright (posts never need them; that makes alias bombs harmless).
+    Plain values are typed by `newsctl.jekyll.psych` (`1,000` is 1000, `12:30` is 45000, a
+    timestamp is a `PsychTime`: the text as written, with the instant Jekyll reads from it).
     """
-
-    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, re.Pattern[str]]]]] = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         if node in self.constructed_objects or node in self.recursive_objects:
@@ -100,6 +98,9 @@ class PostLoader(_BaseLoader):  # type: ignore[valid-type,misc]
         return super().construct_mapping(node, deep=deep)
 
 
+PostLoader.add_constructor(PLAIN_TAG, PsychResolution.construct_psych_plain)
+
+
 @cache
 def front_matter_handler() -> frontmatter.YAMLHandler:
     """python-frontmatter's YAML handler, with the loader above. Built on first use: the simple
@@ -115,6 +116,7 @@ def front_matter_handler() -> frontmatter.YAMLHandler:
 
 
 _FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
+_CLOSING_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)  # Jekyll closes front matter with either
 
 
 # ---- the model ----------------------------------------------------------------------------
@@ -166,11 +168,16 @@ class Post:
         return day_and_id(self.path.name)[1]
 
     def date(self, tz: tzinfo) -> datetime | None:
-        """The front-matter date, aware; a date without zone is taken in `tz`."""
-        parsed = parse_date(self.meta.get("date"))
-        if parsed is None:
+        """The instant Jekyll publishes the front-matter date at, in the site zone `tz` (a plain
+        zone-less timestamp is UTC: newsctl.jekyll.dates); None without one Jekyll can read."""
+        if "date" not in self.meta:
             return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+        value = self.meta["date"]
+        if isinstance(value, PsychTime):  # the common case, read once by the loader
+            return value.instant.replace(microsecond=0).astimezone(tz)
+        from newsctl.jekyll.dates import read_post_date
+
+        return read_post_date(value, True, None, tz).instant
 
 
 # ---- the readable-post predicate: one answer for validate, index, stats and show -------------
@@ -287,7 +294,7 @@ def _split_front_matter(text: str, post: Post) -> None:
         post.problems.append(Problem(NO_FRONT_MATTER, "no front matter: the file must start with a '---' line"))
         post.body = text
         return
-    closing = _FENCE.search(text, text.find("\n") + 1) if "\n" in text else None
+    closing = _CLOSING_FENCE.search(text, text.find("\n") + 1) if "\n" in text else None
     if closing is None:
         post.problems.append(Problem(UNTERMINATED, "front matter is not closed by a '---' line"))
         return
@@ -363,23 +370,33 @@ def _simple_front_matter(fm_text: str, first_line: int) -> tuple[dict[str, Any],
         match = _SIMPLE_LINE.fullmatch(line)
         if match is None:
             return None
-        key, quoted, plain = match.groups()
-        if key in meta or not _resolves_to_str(key):
+        key: str = match[1]
+        quoted, plain = match[2], match[3]
+        if key in meta or _plain_value(key) is not key:
             return None
-        if plain is not None and (": " in plain or " #" in plain or plain.endswith(":")
-                                  or not _resolves_to_str(plain)):
-            return None
-        meta[key] = plain if quoted is None else quoted
+        if plain is None:
+            meta[key] = quoted
+        else:
+            if ": " in plain or " #" in plain or plain.endswith(":"):
+                return None
+            value = _plain_value(plain)
+            if value is None:
+                return None
+            meta[key] = value
         key_lines[key] = number
     return meta, key_lines
 
 
-def _resolves_to_str(plain: str) -> bool:
-    """A plain scalar PostLoader would read as text (not a number, boolean or null): no implicit
-    resolver matches it (what yaml's BaseResolver.resolve checks, without building a loader)."""
-    table = PostLoader.yaml_implicit_resolvers
-    candidates = table.get(plain[0], []) + table.get(None, [])
-    return not any(regexp.match(plain) for _, regexp in candidates)
+def _plain_value(plain: str) -> str | None:
+    """A plain scalar as PostLoader reads it when that is text (`plain` itself, or a PsychTime or
+    PsychDate, which are text too); None for a number, boolean, null or Symbol."""
+    try:
+        value = psych_scalar(plain)
+    except DisallowedClass:
+        return None
+    if type(value) is str:
+        return plain
+    return value if isinstance(value, (PsychTime, PsychDate)) else None
 
 
 def _marked_problem(code: str, message: str, exc: yaml.MarkedYAMLError, first_line: int,
@@ -468,7 +485,11 @@ def yaml_words(values: Iterable[str]) -> str:
 
 def render_post(*, title: str, moment: datetime, tz: tzinfo, categories: list[str], tags: list[str],
                 body: str, layout: str = "post", extra: dict[str, str] | None = None) -> str:
-    """The text of a new post, in the archive's own format (a blank line after the front matter)."""
+    """The text of a new post, in the archive's own format (a blank line after the front matter);
+    Liquid-looking body text protected so that Jekyll publishes it as written (jekyll/escape.py)."""
+    from newsctl.jekyll.escape import protect_liquid
+
+    body = protect_liquid(body)
     lines = ["---", f"layout: {yaml_scalar(layout)}", f"title: {quote_yaml(title)}",
              f"date: {format_date(moment, tz)}", f"categories: {yaml_words(categories)}",
              f"tags: {yaml_words(tags)}"]

@@ -13,6 +13,9 @@ The JSON form (`newsctl stats --format json`) is a stable schema, version 1:
       "posts": 123,                      # post files found by the `posts` globs
       "invalid": 2,                      # not usable (post.unusable_reason): a reading error
                                          # (not a BOM or CRLF), no title or no valid date
+      "unpublished": 1,                  # valid posts Jekyll does not publish (published: false,
+                                         # a name Jekyll does not read, a build-stopping post)
+      "future": 0,                       # valid posts dated after now (Jekyll's future: false)
       "categories": {"emnews": 80, ...}, # posts per category, most first, then by name
       "tags": {"东财滚动新闻": 80, ...},  # posts per tag, the same order
       "months": {"2022-06": 40, ...},    # posts per month of their date in the archive zone,
@@ -54,6 +57,8 @@ class Tally:
 
     posts: int = 0
     invalid: int = 0
+    unpublished: int = 0  # usable posts that Jekyll does not publish
+    future: int = 0  # usable posts dated after now: Jekyll does not publish them yet
     categories: Counter[str] = field(default_factory=Counter)
     tags: Counter[str] = field(default_factory=Counter)
     months: Counter[str] = field(default_factory=Counter)
@@ -61,6 +66,8 @@ class Tally:
     def add(self, other: Tally) -> None:
         self.posts += other.posts
         self.invalid += other.invalid
+        self.unpublished += other.unpublished
+        self.future += other.future
         self.categories.update(other.categories)
         self.tags.update(other.tags)
         self.months.update(other.months)
@@ -76,16 +83,18 @@ def collect_stats(settings: Settings, jobs: int = 0, progress: Progress | None =
     """Count every post of the archive and read the index's state (`jobs` 0: one process per core)."""
     from newsctl.engine.status import index_status
 
-    tally = tally_paths([str(path) for path in iter_post_paths(settings)], settings.timezone, jobs, progress)
+    tally = tally_paths([str(path) for path in iter_post_paths(settings)], settings.timezone, jobs, progress,
+                        root=str(settings.root))
     return ArchiveStats(tally=tally, index=index_status(settings))
 
 
-def tally_paths(paths: Sequence[str], timezone: str, jobs: int = 0, progress: Progress | None = None) -> Tally:
+def tally_paths(paths: Sequence[str], timezone: str, jobs: int = 0, progress: Progress | None = None,
+                root: str | None = None) -> Tally:
     """The tally of these posts, in worker processes from PARALLEL_THRESHOLD posts on."""
     from newsctl.parallel import map_chunks
 
     total = Tally()
-    parts = map_chunks(tally_chunk, paths, timezone, chunk_size=CHUNK_SIZE, threshold=PARALLEL_THRESHOLD,
+    parts = map_chunks(tally_chunk, paths, timezone, root, chunk_size=CHUNK_SIZE, threshold=PARALLEL_THRESHOLD,
                        workers=jobs)
     add_parts(total, parts, len(paths), progress)
     return total
@@ -98,25 +107,38 @@ def add_parts(total: Tally, parts: Iterable[Tally], count: int, progress: Progre
             progress(total.posts, count)
 
 
-def tally_chunk(paths: Iterable[str], timezone: str) -> Tally:
+def tally_chunk(paths: Iterable[str], timezone: str, root: str | None = None) -> Tally:
     """The tally of some posts (run in a worker process for big archives)."""
     tz = load_zone(timezone)
     tally = Tally()
     for path in paths:
-        count_post(read_post(Path(path)), tz, tally)
+        count_post(read_post(Path(path)), tz, tally, Path(root) if root else None)
     return tally
 
 
-def count_post(post: Post, tz: tzinfo, tally: Tally) -> None:
+def count_post(post: Post, tz: tzinfo, tally: Tally, root: Path | None = None) -> None:
     moment = post.date(tz)
     tally.posts += 1
     if unusable_reason(post) is not None:  # as the index decides: a CRLF post is valid
         tally.invalid += 1
+    elif root is not None:
+        _count_publication(post, tz, tally, root)
     tally.categories.update(set(post.categories))
     tally.tags.update(set(post.tags))
     month = post_month(post, moment, tz)
     if month:
         tally.months[month] += 1
+
+
+def _count_publication(post: Post, tz: tzinfo, tally: Tally, root: Path) -> None:
+    """Posts Jekyll does not publish, apart (newsctl.jekyll, as `search` leaves them out)."""
+    from newsctl.jekyll.view import publication_of, site_for
+
+    pub = publication_of(post, root, site_for(root, tz), check_liquid=False)
+    if pub.future:
+        tally.future += 1
+    elif not pub.published or pub.kind not in ("post", "page"):
+        tally.unpublished += 1
 
 
 def post_month(post: Post, moment: datetime | None, tz: tzinfo) -> str | None:
@@ -152,6 +174,8 @@ def stats_dict(stats: ArchiveStats) -> dict[str, Any]:
         "schema": SCHEMA_VERSION,
         "posts": tally.posts,
         "invalid": tally.invalid,
+        "unpublished": tally.unpublished,
+        "future": tally.future,
         "categories": by_count(tally.categories),
         "tags": by_count(tally.tags),
         "months": dict(sorted(tally.months.items())),

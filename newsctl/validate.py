@@ -177,9 +177,12 @@ def make_context(settings: Settings) -> CheckContext:
     layouts_dir = settings.root / "_layouts"
     if layouts_dir.is_dir():
         layouts |= {entry.name.rsplit(".", 1)[0] for entry in os.scandir(layouts_dir) if entry.is_file()}
+    from newsctl.jekyll.view import site_for
+
     return CheckContext(zone_name=settings.timezone, tz=settings.tz,
                         now=datetime.now(timezone.utc), future_tolerance=settings.future_tolerance,
-                        layouts=frozenset(layouts), max_title_length=settings.max_title_length)
+                        layouts=frozenset(layouts), max_title_length=settings.max_title_length,
+                        site=site_for(settings.root, settings.tz), date_fix=settings.date_fix)
 
 
 # ---- which files -------------------------------------------------------------------------------------
@@ -309,7 +312,7 @@ def fixed_version(post: Post, ctx: CheckContext, enabled: frozenset[str]) -> str
         codes = {f.code for f in check_post(current, ctx) if f.fixable and f.code in enabled}
         if not codes:
             break
-        text = fix_text(current.raw, codes, post.path, ctx.tz)
+        text = fix_text(current.raw, codes, post.path, ctx.tz, ctx)
         if text == current.raw:
             break
         current = parse_post(text.encode("utf-8"), post.path)

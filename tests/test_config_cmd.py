@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import Cli, post_text
 
+from newsctl.config import DEFAULT_POST_GLOBS
+
 
 def config_json(cli: Cli, root: Path) -> dict[str, dict[str, object]]:
     result = cli("--root", root, "config", "--format", "json")
@@ -21,7 +23,8 @@ def test_defaults_and_the_jekyll_zone(cli: Cli, make_archive: Callable[..., Path
     data = config_json(cli, root)
     assert data["root"] == {"value": str(root), "origin": "--root"}
     assert data["timezone"] == {"value": "Europe/Berlin", "origin": "_config.yml"}
-    assert data["posts"] == {"value": ["_posts/**/*.md", "old_post/**/*.md"], "origin": "default"}
+    assert data["posts"] == {"value": list(DEFAULT_POST_GLOBS), "origin": "default"}
+    assert data["posts"]["value"][:2] == ["_posts/**/*.md", "old_post/**/*.md"]
     assert data["max_title_length"] == {"value": 200, "origin": "default"}
     assert set(data["feed_fields"]["value"]) >= {"title", "date", "body"}  # type: ignore[arg-type]
 

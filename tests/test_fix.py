@@ -8,6 +8,7 @@ import shutil
 import stat
 import subprocess
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -23,16 +24,18 @@ def post(title: str = '"标题"', date: str = "2022-06-01 10:00:00 +0800") -> st
 
 
 @pytest.mark.parametrize(("before", "after"), [
-    (post(date="2022-06-01 10:00:00"), post(date="2022-06-01 10:00:00 +0800")),
-    (post(date="'2022-06-01 10:00:00'  # from the feed"), post(date="'2022-06-01 10:00:00 +0800'  # from the feed")),
-    (post(date="2022-06-01"), post(date="2022-06-01 00:00:00 +0800")),
+    # Jekyll reads a plain zone-less timestamp as UTC; `keep` (the default) writes that instant
+    (post(date="2022-06-01 10:00:00"), post(date="2022-06-01 18:00:00 +0800")),
+    # quoted, or a date alone: Jekyll reads it in the site zone already, nothing to fix
+    (post(date="'2022-06-01 10:00:00'  # from the feed"), post(date="'2022-06-01 10:00:00'  # from the feed")),
+    (post(date="2022-06-01"), post(date="2022-06-01")),
     (post(title='"专家称"稳中有进"态势延续"'), post(title='"专家称\\"稳中有进\\"态势延续"')),
     (post(title="公告: 调整交易时间"), post(title='"公告: 调整交易时间"')),
     (post(title='"目录D:\\project说明"'), post(title='"目录D:\\\\project说明"')),
     ("\ufeff" + post(), post()),
     (post().replace("\n", "\r\n"), post()),
     (post().replace("正文。", "正文。  \t"), post()),
-    (post(date="2022-06-01 10:00:00").replace("\n", " \r\n"), post(date="2022-06-01 10:00:00 +0800")),
+    (post(date="2022-06-01 10:00:00").replace("\n", " \r\n"), post(date="2022-06-01 18:00:00 +0800")),
 ])
 def test_fix_rewrites_exactly_the_problem(cli: Cli, make_archive: Callable[..., Path], before: str,
                                           after: str) -> None:
@@ -41,7 +44,7 @@ def test_fix_rewrites_exactly_the_problem(cli: Cli, make_archive: Callable[..., 
     result = cli("--root", root, "validate", "--fix", "--format", "json")
     assert path.read_text(encoding="utf-8", errors="strict") == after
     assert (result.code, json.loads(result.stdout)) == (0, [])
-    assert "Fixed" in result.stderr
+    assert "Fixed" in result.stderr or before == after
 
 
 def test_fix_keeps_the_mode_leaves_no_temporary_file_and_replaces_atomically(
@@ -69,7 +72,7 @@ def test_fix_repeats_while_a_fix_reveals_another(cli: Cli, make_archive: Callabl
     root = make_archive({"_posts/2022-06-01-1.md": post(title='"他说"好""', date="2022-06-01 10:00:00")})
     cli("--root", root, "validate", "--fix")
     assert (root / "_posts" / "2022-06-01-1.md").read_text(encoding="utf-8") == \
-        post(title='"他说\\"好\\""', date="2022-06-01 10:00:00 +0800")
+        post(title='"他说\\"好\\""', date="2022-06-01 18:00:00 +0800")
 
 
 def test_fix_only_touches_selected_rules(cli: Cli, make_archive: Callable[..., Path]) -> None:
@@ -110,7 +113,7 @@ def test_diff_shows_the_fix_writes_nothing_and_applies_with_git(
     assert result.code == 1
     assert result.stdout == (
         "--- a/_posts/2022-06-01-1.md\n+++ b/_posts/2022-06-01-1.md\n@@ -1,7 +1,7 @@\n"
-        " ---\n layout: post\n title: \"标题\"\n-date: 2022-06-01 10:00:00\n+date: 2022-06-01 10:00:00 +0800\n"
+        " ---\n layout: post\n title: \"标题\"\n-date: 2022-06-01 10:00:00\n+date: 2022-06-01 18:00:00 +0800\n"
         " categories: emnews\n tags: 东财滚动新闻\n ---\n")
     assert "Would fix 1 problem in 1 file." in result.stderr
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
@@ -119,7 +122,7 @@ def test_diff_shows_the_fix_writes_nothing_and_applies_with_git(
         patch.write_text(result.stdout, encoding="utf-8")
         subprocess.run(["git", "apply", str(patch)], cwd=root, check=True,
                        capture_output=True)
-        assert path.read_text(encoding="utf-8") == post(date="2022-06-01 10:00:00 +0800")
+        assert path.read_text(encoding="utf-8") == post(date="2022-06-01 18:00:00 +0800")
 
 
 def test_diff_marks_a_missing_final_newline(cli: Cli, make_archive: Callable[..., Path]) -> None:
@@ -151,5 +154,41 @@ def test_fix_on_the_real_archive_changes_only_date_and_whitespace_lines(cli: Cli
         old_lines, new_lines = old.decode().split("\n"), new.decode().split("\n")
         assert len(old_lines) == len(new_lines)
         for a, b in zip(old_lines, new_lines, strict=True):
-            assert a == b or (a.startswith("date: ") and b == a + " +0800") or b == a.rstrip(" \t"), (path, a, b)
+            assert a == b or (a.startswith("date: ") and b == _kept(a)) or b == a.rstrip(" \t"), (path, a, b)
     assert changed == 36  # 35 dates without zone and one line with trailing whitespace
+
+
+def _kept(line: str) -> str:
+    """`date: <clock>` as `keep` rewrites it: the instant Jekyll publishes (the clock read as UTC)."""
+    moment = datetime.strptime(line.removeprefix("date: "), "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
+    return "date: " + moment.astimezone(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M:%S %z")
+
+
+@pytest.mark.parametrize(("mode", "written", "moves"), [
+    ("keep", "2022-06-01 08:30:00 +0800", "keeps the published instant 2022-06-01 08:30:00 +0800 and the URL"),
+    ("zone", "2022-06-01 00:30:00 +0800", "moves the published instant from 2022-06-01 08:30:00 +0800 to "
+                                          "2022-06-01 00:30:00 +0800"),
+])
+def test_the_zone_fix_offers_both_choices_and_says_what_moves(cli: Cli, make_archive: Callable[..., Path],
+                                                              mode: str, written: str, moves: str) -> None:
+    root = make_archive({"_posts/2022-06-01-1.md": post(date="2022-06-01 00:30:00")})
+    (root / "newsctl.toml").write_text(f'date_fix = "{mode}"\n', encoding="utf-8")
+    checked = cli("--root", root, "validate", "--format", "concise")
+    assert f"--fix ({mode}) {moves}" in checked.stdout
+    cli("--root", root, "validate", "--fix")
+    assert (root / "_posts" / "2022-06-01-1.md").read_text(encoding="utf-8") == post(date=written)
+
+
+def test_the_zone_fix_names_a_url_that_moves(cli: Cli, make_archive: Callable[..., Path]) -> None:
+    root = make_archive({"_posts/2022-06-02-1.md": post(date="2022-06-01 20:30:00")})
+    (root / "newsctl.toml").write_text('date_fix = "zone"\n', encoding="utf-8")
+    checked = cli("--root", root, "validate", "--format", "concise")
+    assert "publishes it at 2022-06-02 04:30:00 +0800 (URL day 2022-06-02)" in checked.stdout
+    assert "/2022/06/02/1.html to " in checked.stdout and "/2022/06/01/1.html" in checked.stdout
+
+
+def test_date_fix_on_the_command_line_overrides_the_setting(cli: Cli, make_archive: Callable[..., Path]) -> None:
+    root = make_archive({"_posts/2022-06-01-1.md": post(date="2022-06-01 10:00:00")})
+    assert cli("--root", root, "validate", "--fix", "--date-fix", "zone").code == 0
+    assert (root / "_posts" / "2022-06-01-1.md").read_text(encoding="utf-8") == post(date="2022-06-01 10:00:00 +0800")
+    assert cli("--root", root, "validate", "--date-fix", "later").code == 2

@@ -44,7 +44,7 @@ def test_rules_have_stable_unique_codes_severity_and_docs(cli: Cli) -> None:
 def test_rules_filter_by_prefix_and_plain_text_output(cli: Cli) -> None:
     assert [rule["code"] for rule in rules_json(cli, "NC6")] == ["NC601", "NC602", "NC603", "NC604"]
     text = cli("rules", "NC306").stdout
-    assert text.splitlines()[0] == "NC306 date-without-zone (error, fixable)"
+    assert text.splitlines()[0] == "NC306 date-without-zone (warning, fixable)"
     assert "Why:" in text and "Fix:" in text and "newsctl validate --fix" in text
     unknown = cli("rules", "XY1")
     assert unknown.code == 2 and "XY1" in unknown.stderr

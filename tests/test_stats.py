@@ -99,9 +99,11 @@ def test_months_are_taken_in_the_archive_zone(cli: Cli, make_archive: Callable[.
     root = make_archive({
         # 20:00 in New York on 31 May is 08:00 on 1 June in Shanghai.
         "_posts/2022-05-31-ny.md": post_text(date="2022-05-31 20:00:00 -0400"),
+        # no zone: Jekyll (Psych) reads it as UTC, 07:30 on 1 June in Shanghai
         "_posts/2022-05-31-naive.md": post_text(date="2022-05-31 23:30:00"),
+        "_posts/2022-05-31-text.md": post_text(date="2022-05-31 23:30"),  # no seconds: read in the site zone
     })
-    assert stats_json(cli, root)["months"] == {"2022-05": 1, "2022-06": 1}
+    assert stats_json(cli, root)["months"] == {"2022-05": 1, "2022-06": 2}
 
 
 def test_tag_lists_count_each_tag_once_per_post(cli: Cli, make_archive: Callable[..., Path]) -> None:

@@ -32,6 +32,7 @@ class SearchOptions:
     output: SearchFormat = "plain"
     absolute: bool = False
     update: bool = False
+    include_unpublished: bool = False  # also posts Jekyll does not publish (published: false, future, ...)
 
 
 @dataclass
@@ -56,7 +57,7 @@ class SearchResult:
 def run(settings: Settings, options: SearchOptions) -> SearchResult:
     node = parse_query(options.query)
     filters = make_filters(settings, options.categories, options.tags, options.stocks, options.since,
-                           options.until)
+                           options.until, options.include_unpublished)
     if options.update:
         from newsctl.engine.updater import IndexOptions, update_index  # the writer: Whoosh, jieba, YAML
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from newsctl.config import Settings
 from newsctl.errors import EXIT_FINDINGS, EXIT_OK, NewsctlError, UsageError
@@ -27,6 +28,7 @@ class ShowResult:
     fallback_text: str | None = None
     highlight: str | None = None
     copies: list[str] = field(default_factory=list)  # every file of the id, when it has several
+    publication: Any = None  # newsctl.jekyll.model.Publication: what Jekyll does with the post (`jekyll=True`)
 
     @property
     def exit_code(self) -> int:
@@ -34,7 +36,8 @@ class ShowResult:
         return EXIT_FINDINGS if self.post is not None and not self.post.ok else EXIT_OK
 
 
-def run(settings: Settings, post: str, *, highlight: str | None = None, raw: bool = False) -> ShowResult:
+def run(settings: Settings, post: str, *, highlight: str | None = None, raw: bool = False,
+        jekyll: bool = False) -> ShowResult:
     path, *others = resolve_posts(settings, post)
     result = ShowResult(path=path, name=archive_path(settings.root, path), highlight=highlight)
     if others:
@@ -49,6 +52,10 @@ def run(settings: Settings, post: str, *, highlight: str | None = None, raw: boo
     result.post = read_post(path)
     if not result.post.ok:
         result.fallback_text = unparsable_text(result.post)
+    if jekyll:
+        from newsctl.jekyll.view import publication_of, site_for
+
+        result.publication = publication_of(result.post, settings.root.resolve(), site_for(settings.root, settings.tz))
     return result
 
 

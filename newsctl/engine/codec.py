@@ -194,6 +194,7 @@ def build_schema() -> Any:
         tags=ValuesField(stored=True),
         stocks=ValuesField(stored=True),
         media=ValuesField(stored=False),
+        status=ValuesField(stored=False),  # published / unpublished (what Jekyll does with the post)
         source=fields.ID(stored=False),
     )
 

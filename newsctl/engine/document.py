@@ -36,11 +36,12 @@ class IndexedDocument:
     stocks: list[str]
     media: str | None
     source: str | None
+    status: list[str]  # ["published"], or ["unpublished"]: Jekyll leaves the post out (newsctl.jekyll)
 
     def record(self) -> dict[str, Any]:
         """What a search shows of the post (the sidecar's display record)."""
         return {"id": self.id, "title": self.title, "date": self.date_text, "categories": self.categories,
-                "tags": self.tags, "stocks": self.stocks}
+                "tags": self.tags, "stocks": self.stocks, "published": self.status == ["published"]}
 
 
 @dataclass
@@ -113,27 +114,40 @@ def _undecodable_name(rel: str) -> bool:
 
 
 _ARCHIVE_TZ: Any = timezone.utc  # set in each process from the settings
+_ARCHIVE_ROOT: Path | None = None
 
 
 def _document(post: Any, rel: str) -> IndexedDocument:
+    """The post as Jekyll publishes it: its title, instant, categories and tags (newsctl.jekyll),
+    and the text of the body (Liquid protection markers removed)."""
     from newsctl.analysis import ngram_terms, word_terms
+    from newsctl.jekyll.escape import without_raw_markers
+    from newsctl.jekyll.view import publication_of, site_for
     from newsctl.text import extract
 
-    extracted = extract(post.body)
+    root = _ARCHIVE_ROOT
+    pub = publication_of(post, root, site_for(root, _ARCHIVE_TZ), check_liquid=False) if root is not None else None
+    extracted = extract(without_raw_markers(post.body))
     moment = post.date(_ARCHIVE_TZ)
-    title_norm, text_norm = normalize(post.title), normalize(extracted.text)
+    title = pub.title if pub is not None and pub.title else post.title
+    categories = list(pub.categories) if pub is not None else post.categories
+    tags = list(pub.tags) if pub is not None else post.tags
+    published = pub is None or (pub.kind in ("post", "page") and (pub.published or pub.future))
+    title_norm, text_norm = normalize(title), normalize(extracted.text)
     return IndexedDocument(
-        path=rel, id=post.id, title=post.title, date=int(moment.timestamp()), date_text=moment.isoformat(),
+        path=rel, id=post.id, title=title, date=int(moment.timestamp()), date_text=moment.isoformat(),
         title_words=word_terms(title_norm), body_words=word_terms(text_norm),
         title_ngrams=ngram_terms(title_norm), body_ngrams=ngram_terms(text_norm),
-        categories=post.categories, tags=post.tags, stocks=list(extracted.stocks),
-        media=extracted.media or None, source=extracted.source_url or None)
+        categories=categories, tags=tags, stocks=list(extracted.stocks),
+        media=extracted.media or None, source=extracted.source_url or None,
+        status=["published" if published else "unpublished"])
 
 
 def prepare_process(settings: Settings) -> None:
     """Per-process set-up: the archive zone and the user dictionary, before any tokenising."""
-    global _ARCHIVE_TZ
+    global _ARCHIVE_TZ, _ARCHIVE_ROOT
     _ARCHIVE_TZ = settings.tz
+    _ARCHIVE_ROOT = settings.root
     if settings.userdict_path:
         from newsctl.analysis import load_user_dict
 

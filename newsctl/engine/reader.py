@@ -84,6 +84,7 @@ class Filters:
     stocks: list[str] = field(default_factory=list)
     since: datetime | None = None
     until: datetime | None = None
+    status: list[str] = field(default_factory=list)  # ["published"]: what Jekyll publishes only
 
 
 @dataclass

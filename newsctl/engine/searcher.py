@@ -109,7 +109,7 @@ def parse_when(value: str, option: str, settings: Settings, now: datetime | None
 
     A bare date given to --until means the end of that day (the day is included).
     """
-    from newsctl.post import parse_date
+    from newsctl.dates import parse_date
 
     now = now or datetime.now(settings.tz)
     relative = _RELATIVE.match(value.strip().lower())
@@ -130,10 +130,16 @@ def parse_when(value: str, option: str, settings: Settings, now: datetime | None
 
 
 def make_filters(settings: Settings, categories: list[str], tags: list[str], stocks: list[str],
-                 since: str | None, until: str | None) -> Filters:
+                 since: str | None, until: str | None, include_unpublished: bool = False) -> Filters:
+    """The filters of a search. Unless `include_unpublished`, only what Jekyll publishes now:
+    no `published: false` post, no post Jekyll does not read, none dated after now (`future: false`)."""
+    latest = parse_when(until, "--until", settings) if until else None
+    if not include_unpublished:
+        now = datetime.now(settings.tz)
+        latest = now if latest is None else min(latest, now)
     return Filters(categories=categories, tags=tags, stocks=stocks,
                    since=parse_when(since, "--since", settings) if since else None,
-                   until=parse_when(until, "--until", settings) if until else None)
+                   until=latest, status=[] if include_unpublished else ["published"])
 
 
 def body_text(path: Path) -> str:

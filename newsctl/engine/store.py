@@ -26,10 +26,10 @@ INDEX_NAME = "MAIN"
 # Bump whenever the schema, the file formats, the token streams (analysis.py) or the stored
 # values change: an index of another format is rebuilt by `newsctl index` and refused by `search`.
 INDEX_FORMAT = 4  # 4: checksums in every index file, ctime and inode in the manifest; ambiguous
-# traditional characters (乾, 於 …) are no longer folded
+# traditional characters (乾, 於 …) no longer folded; the status field (published or not, as Jekyll does)
 STATE_PREFIX = "newsctl-state-"
 MANIFEST_PREFIX = "newsctl-manifest-"
-VALUE_FIELDS = ("categories", "tags", "stocks")  # exact values, queried as field:value
+VALUE_FIELDS = ("categories", "tags", "stocks", "status")  # exact values, queried as field:value
 _TOC_NAME = re.compile(rf"^_{INDEX_NAME}_(\d+)\.toc$")
 
 

@@ -87,6 +87,7 @@ def summary_table(stats: ArchiveStats, tz: tzinfo) -> Table:
     table.add_column(style="bold")
     table.add_column()
     table.add_row("Posts", str(stats.tally.posts))
+    table.add_row("Not published by Jekyll", f"{stats.tally.unpublished}, and {stats.tally.future} dated in the future")
     invalid = stats.tally.invalid
     table.add_row("Invalid posts", Text(f"{invalid}  (details: newsctl validate)" if invalid else "0",
                                         style="red" if invalid else ""))

@@ -22,7 +22,12 @@ _SPACE = re.compile(r"\s+")
 
 @lru_cache(maxsize=8)  # the body rules and post_facts all need it for the same post
 def body_content(body: str) -> str:
-    """The body's text without source link, `<>`, footer and markup; "" when nothing is left."""
+    """The body's text without source link, `<>`, footer and markup; "" when nothing is left (and
+    without the `{% raw %}` markers that protect Liquid-looking text: what Jekyll publishes)."""
+    if "{%" in body:
+        from newsctl.jekyll.escape import without_raw_markers
+
+        body = without_raw_markers(body)
     kept = [line for line in body.split("\n") if not is_boilerplate(line)]
     text = "\n".join(kept)
     if "<" in text:

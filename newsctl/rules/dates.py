@@ -1,143 +1,112 @@
-"""NC305 unparseable dates, NC306 dates without a zone (fixable), NC307 future dates, and
-NC402 a file name whose date is not the front-matter date's day (a date of the wrong kind is
-NC302, rules/fields.py)."""
+"""NC305 dates Jekyll cannot read (the build stops), NC306 timestamps without a zone (Jekyll reads
+them as UTC; fixable, with a choice), NC307 dates after the build time (not published), and
+NC402 a file name whose day is not the day Jekyll publishes the post at. All four come from the
+model of what Jekyll publishes (rules/jekyll.py, newsctl/jekyll/); a date of the wrong kind is
+NC302 (rules/fields.py)."""
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, tzinfo
+from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from newsctl.dates import parse_date as _parse_date_uncached
 from newsctl.post import Post
-from newsctl.post import parse_date as _parse_date_uncached
-from newsctl.rules.fields import is_blank
-from newsctl.rules.rule import ERROR, CheckContext, Finding, FixContext, Rule, front_matter_line
+from newsctl.rules.jekyll import as_findings, publication
+from newsctl.rules.rule import ERROR, WARNING, CheckContext, Finding, FixContext, Rule
+
+if TYPE_CHECKING:
+    from newsctl.jekyll.datefix import ZoneFix
+    from newsctl.jekyll.site import Site
 
 
-@lru_cache(maxsize=64)  # the date checks and the duplicate facts parse the same value
+@lru_cache(maxsize=64)
 def parse_date(value: str) -> datetime | None:
     return _parse_date_uncached(value)
 
 
-def _date_text(post: Post) -> str | None:
-    """The front-matter date when it is non-blank text (the other cases are NC301/NC302/NC305)."""
-    value = post.meta.get("date")
-    return value if isinstance(value, str) and value.strip() else None
-
-
-def _moment(post: Post, ctx: CheckContext) -> datetime | None:
-    """The front-matter date, in the archive zone when it has none; None when it is not a date."""
-    value = _date_text(post)
-    parsed = parse_date(value) if value is not None else None
-    if parsed is None:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ctx.tz)
-
-
 def _unparseable(post: Post, ctx: CheckContext) -> list[Finding]:
-    if "date" not in post.meta:
-        return []
-    value = post.meta["date"]
-    if is_blank(value):
-        return [UNPARSEABLE_DATE.key_finding(post, "date", "date is empty")]
-    if not isinstance(value, str) or parse_date(value) is not None:
-        return []
-    return [UNPARSEABLE_DATE.key_finding(post, "date", f"date {_clip(value)!r} is not a date and time "
-                                                       "(expected YYYY-MM-DD HH:MM:SS +0800)")]
-
-
-def _clip(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return as_findings(UNPARSEABLE_DATE, post, ctx)
 
 
 def _without_zone(post: Post, ctx: CheckContext) -> list[Finding]:
-    value = _date_text(post)
-    parsed = parse_date(value) if value is not None else None
-    if value is None or parsed is None or parsed.tzinfo is not None:
+    findings = as_findings(DATE_WITHOUT_ZONE, post, ctx)
+    if not findings:
         return []
-    return [DATE_WITHOUT_ZONE.key_finding(post, "date", f"date {value.strip()!r} has no time zone "
-                                          f"(it is taken as {ctx.zone_name})",
-                                          fixable=add_date_zone(post.raw, ctx.tz) is not None)]
+    plan = _zone_fix(post.raw, str(post.path), ctx.site, ctx.date_fix)
+    if plan is None:
+        return findings
+    return [Finding(f.path, f.line, f.column, f.code, f"{f.message}; --fix ({ctx.date_fix}) {plan.note}", True,
+                    f.severity) for f in findings]
 
 
 def _future(post: Post, ctx: CheckContext) -> list[Finding]:
-    moment = _moment(post, ctx)
-    if moment is None or moment <= ctx.now + ctx.future_tolerance:
+    pub = publication(post, ctx)
+    if pub is None or pub.instant is None or pub.instant <= ctx.now + ctx.future_tolerance:
         return []
-    return [FUTURE_DATE.key_finding(post, "date", f"date {str(post.meta['date']).strip()!r} is in the future")]
+    return as_findings(FUTURE_DATE, post, ctx)
 
 
 def _file_date_mismatch(post: Post, ctx: CheckContext) -> list[Finding]:
-    moment = _moment(post, ctx)
-    file_day = post.file_date
-    if moment is None or file_day is None:
-        return []
-    local_day = moment.astimezone(ctx.tz).date()
-    if file_day == local_day:
-        return []
-    value = str(post.meta["date"]).strip()
-    return [FILE_DATE_MISMATCH.key_finding(post, "date", f"file name says {file_day} but the date {value!r} "
-                                                         f"is {local_day} in {ctx.zone_name}")]
+    return as_findings(FILE_DATE_MISMATCH, post, ctx)
 
 
-_DATE_VALUE = re.compile(r"(?P<head>date[ \t]*:[ \t]*)(?P<quote>[\"']?)(?P<value>[^\"'#\r\n]*?)"
-                         r"(?P=quote)(?P<tail>[ \t]*(?:#.*)?)")
+def _zone_fix(text: str, path: str, site: Site | None, mode: str) -> ZoneFix | None:
+    from newsctl.jekyll.datefix import plan_zone_fix  # only for posts with a zone-less date
+    from newsctl.jekyll.view import relative_path
 
-
-def add_date_zone(text: str, tz: tzinfo) -> str | None:
-    """`text` with the archive zone's offset appended to a date that has none."""
-    span = front_matter_line(text, "date")
-    if span is None:
+    if site is None or site.root is None:
         return None
-    match = _DATE_VALUE.fullmatch(text, span[0], span[1])
-    if match is None:
-        return None
-    value = match["value"].strip()
-    naive = parse_date(value)
-    if naive is None or naive.tzinfo is not None:
-        return None
-    offset = naive.replace(tzinfo=tz).strftime("%z")
-    has_clock = ":" in value
-    zoned = f"{value} {offset}" if has_clock else f"{value} 00:00:00 {offset}"
-    if parse_date(zoned) != naive.replace(tzinfo=tz):
-        return None
-    quote = match["quote"]
-    return text[:span[0]] + f"{match['head']}{quote}{zoned}{quote}{match['tail']}" + text[span[1]:]
+    return plan_zone_fix(relative_path(Path(path), site.root), text, site, mode)
 
 
 def _add_zone(text: str, fix: FixContext) -> str | None:
-    return add_date_zone(text, fix.tz)
+    plan = _zone_fix(text, str(fix.path), fix.site, fix.date_fix)
+    return plan.text if plan is not None else None
+
+
+def add_date_zone(text: str, fix: FixContext) -> str | None:
+    """NC306's repair (kept under its old name for the rules package's exports)."""
+    return _add_zone(text, fix)
 
 
 UNPARSEABLE_DATE = Rule(
     "NC305", "unparseable-date", ERROR,
-    what="The date is empty or not a date and time (e.g. `+0800` alone, `2022-02-30`, `06/01/2022`).",
-    why="Jekyll refuses the post, and newsctl cannot sort or filter it by date.",
+    what="The date is one Jekyll cannot read: empty, a zone alone (`+0800`), an impossible month, day or hour "
+         "(`2022-13-01`, `2022-06-01 25:00`), or a form newsctl does not read as Ruby's Time.parse does.",
+    why="Jekyll 4.3 raises `Invalid date` while reading the post, which stops the whole site build, not "
+        "only this post.",
     how="Write the date as `YYYY-MM-DD HH:MM:SS +0800`.",
     scope="front-matter", check=_unparseable)
 
 DATE_WITHOUT_ZONE = Rule(
-    "NC306", "date-without-zone", ERROR,
-    what="The date has no time zone offset (e.g. `2021-12-08 10:46:18`).",
-    why="Without a zone the moment depends on the machine that builds the site; near midnight the post moves "
-        "to another day.",
-    how="Run `newsctl validate --fix`: it appends the archive zone's offset (from `timezone:` in "
-        "_config.yml) for that date, e.g. `+0800`.",
+    "NC306", "date-without-zone", WARNING,
+    what="The date is a full timestamp without a zone offset (e.g. `2021-12-08 10:46:18`).",
+    why="Jekyll 4.3 reads front matter with Ruby's YAML (Psych), which takes such a timestamp as UTC: it is "
+        "published at 18:46:18 +0800, whatever `timezone:` says, and a clock after 16:00 moves the URL to the "
+        "next day. (A time without seconds, a quoted timestamp and a date alone are read in the site zone.)",
+    how="Run `newsctl validate --fix`. With `date_fix = \"keep\"` (the default) it writes the instant Jekyll "
+        "publishes today (`2021-12-08 18:46:18 +0800`: nothing on the site moves); with `date_fix = \"zone\"` "
+        "it writes the archive zone after the clock as written (`2021-12-08 10:46:18 +0800`: the published "
+        "time moves 8 hours earlier, and the URL may move a day). The finding says what moves.",
     scope="front-matter", check=_without_zone, repair=_add_zone, fix="always")
 
 FUTURE_DATE = Rule(
     "NC307", "future-date", ERROR,
-    what="The date lies in the future by more than `future_tolerance_hours` (default 24).",
-    why="Jekyll does not publish future posts by default; the post silently disappears.",
+    what="The date lies after the build time by more than `future_tolerance_hours` (default 24).",
+    why="Jekyll 4.3 (`future: false`, its default) does not publish a post dated after the build time; "
+        "newsctl leaves it out of search until then.",
     how="Correct the date (a wrong year or zone is the usual cause).",
     scope="front-matter", check=_future)
 
 FILE_DATE_MISMATCH = Rule(
-    "NC402", "file-date-mismatch", ERROR,
-    what="The date in the file name differs from the front-matter date taken in the archive zone "
-         "(`2022-05-31 20:30:00 +0000` is 2022-06-01 in Asia/Shanghai).",
-    why="Permalinks use one date and listings the other; the post appears under the wrong day.",
-    how="Rename the file to the front-matter date in the archive zone, or correct the date.",
+    "NC402", "file-date-mismatch", WARNING,
+    what="The date in the file name differs from the day Jekyll publishes the post at (its front-matter date "
+         "in the site zone: `2022-05-31 20:30:00 +0000` is 2022-06-01 in Asia/Shanghai).",
+    why="Jekyll 4.3 takes the date and the URL from the front matter and ignores the file name's date, without "
+        "a warning; listings by file name put the post under another day.",
+    how="Rename the file to the published day, or correct the date.",
     scope="front-matter", check=_file_date_mismatch)
 
 DATE_RULES = (UNPARSEABLE_DATE, DATE_WITHOUT_ZONE, FUTURE_DATE, FILE_DATE_MISMATCH)

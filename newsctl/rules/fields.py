@@ -42,7 +42,7 @@ def _wrong_types(post: Post, ctx: CheckContext) -> list[Finding]:
         findings.append(WRONG_TYPE.key_finding(post, "layout", f"layout is {kind(layout) if layout else 'empty'}, "
                                                                "not a layout name"))
     title = meta.get("title")
-    if not is_blank(title) and not isinstance(title, str):
+    if isinstance(title, (list, dict)):  # a number, boolean or date is NC311's: Jekyll shows it as text
         findings.append(WRONG_TYPE.key_finding(post, "title", f"title is {kind(title)}, not text; "
                                                               "write it in double quotes"))
     date = meta.get("date")
@@ -50,6 +50,8 @@ def _wrong_types(post: Post, ctx: CheckContext) -> list[Finding]:
         findings.append(WRONG_TYPE.key_finding(post, "date", f"date is {kind(date)}, not a date; "
                                                              "write YYYY-MM-DD HH:MM:SS +0800"))
     for key in ("categories", "tags"):
+        if key == "categories" and isinstance(meta.get(key), (int, float, bool, dict)):
+            continue  # NC314's: Jekyll fails reading such a post
         problem = _words_problem(meta[key]) if key in meta else None
         if problem:
             findings.append(WRONG_TYPE.key_finding(post, key, f"{key} {problem}; write a word or [word, word]"))

@@ -49,7 +49,7 @@ UNREADABLE_FILE = Rule(
 NOT_UTF8_FILE = Rule(
     "NC101", "not-utf8", ERROR,
     what="The file is not valid UTF-8 (for example UTF-16, GBK, or damaged bytes).",
-    why="The archive is UTF-8; other encodings show as mojibake or stop the site build.",
+    why="The archive is UTF-8; Jekyll 4.3 skips a post that is not valid UTF-8, so it is not published.",
     how="Re-save the file as UTF-8 (e.g. `iconv -f GBK -t UTF-8`).",
     scope="reading")
 
@@ -86,21 +86,25 @@ FILE_TOO_LARGE = Rule(
 MISSING_FRONT_MATTER = Rule(
     "NC201", "missing-front-matter", ERROR,
     what="The file does not start with a `---` line that opens the front matter.",
-    why="Without front matter Jekyll copies the file as it is instead of rendering a post.",
+    why="Jekyll 4.3 still publishes a file in `_posts/` without front matter, as a post titled from its slug "
+        "(`2022-06-01-some-news.md` → \"Some News\"), dated at midnight of the file name's day, with no "
+        "categories or tags; outside `_posts/` it copies the file as it is.",
     how="Start the file with `---`, the keys (layout, title, date, categories, tags), and `---`.",
     scope="reading")
 
 UNTERMINATED_FRONT_MATTER = Rule(
     "NC202", "unterminated-front-matter", ERROR,
     what="The front matter is opened by `---` but never closed by a second `---` line.",
-    why="The whole file would be read as YAML; the post has no body.",
+    why="Jekyll 4.3 finds no front matter: it publishes the whole file, the `---` and the keys included, as "
+        "the body of a post titled from its slug.",
     how="Add a `---` line after the last front-matter key.",
     scope="reading")
 
 YAML_SYNTAX_ERROR = Rule(
     "NC203", "yaml-syntax-error", ERROR,
     what="The front matter is not valid YAML; the finding gives the line and column.",
-    why="Jekyll stops or drops the post; newsctl cannot read its title or date.",
+    why="Jekyll 4.3 logs the YAML error and still publishes the post, without its front matter: no title, "
+        "dated at the build time; newsctl cannot read its title or date.",
     how="Correct the YAML at the reported position. A title with unescaped quotes or a `: ` inside is fixed "
         "by `--fix`, which puts the title in double quotes with the quotes escaped.",
     scope="reading", repair=requote_title, fix="sometimes")
@@ -115,21 +119,22 @@ UNSAFE_YAML_TAG = Rule(
 YAML_ALIAS_USED = Rule(
     "NC205", "yaml-alias", ERROR,
     what="The front matter uses YAML anchors and aliases (`&name`, `*name`, `<<:`).",
-    why="Posts never need them, and nested aliases can blow up to gigabytes (an alias bomb).",
+    why="Jekyll 4.3 accepts them, but posts never need them, and nested aliases can blow up to gigabytes (an "
+        "alias bomb): newsctl refuses to read them.",
     how="Write the values out in full.",
     scope="reading")
 
 DUPLICATE_FRONT_MATTER_KEY = Rule(
     "NC206", "duplicate-key", ERROR,
     what="A key appears twice in the front matter.",
-    why="YAML keeps only one of the values, silently; which one depends on the tool.",
+    why="YAML keeps only one of the values, silently: Jekyll 4.3 (Ruby's Psych) takes the last one.",
     how="Keep one line for the key and delete the other.",
     scope="reading")
 
 FRONT_MATTER_NOT_MAPPING = Rule(
     "NC207", "front-matter-not-mapping", ERROR,
     what="The front matter is a list or a single value, not `key: value` lines.",
-    why="Jekyll needs a mapping to find the title, date and layout.",
+    why="Jekyll 4.3 merges nothing from such front matter: the post is published titled from its slug.",
     how="Write the front matter as `key: value` lines.",
     scope="reading")
 

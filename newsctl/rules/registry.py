@@ -26,6 +26,7 @@ from newsctl.rules.dates import DATE_RULES
 from newsctl.rules.duplicates import DUPLICATE_RULES
 from newsctl.rules.fields import FIELD_RULES
 from newsctl.rules.filename import BAD_FILE_NAME
+from newsctl.rules.jekyll import JEKYLL_RULES
 from newsctl.rules.reading import READING_RULES
 from newsctl.rules.rule import Check, CheckContext, Finding, FixContext, Repair, Rule
 from newsctl.rules.style import TRAILING_WHITESPACE
@@ -33,7 +34,7 @@ from newsctl.rules.title import TITLE_RULES
 
 RULE_LIST: tuple[Rule, ...] = tuple(sorted(
     (*READING_RULES, *FIELD_RULES, *TITLE_RULES, *DATE_RULES, BAD_FILE_NAME, *BODY_RULES,
-     *DUPLICATE_RULES, TRAILING_WHITESPACE), key=lambda rule: rule.code))
+     *DUPLICATE_RULES, TRAILING_WHITESPACE, *JEKYLL_RULES), key=lambda rule: rule.code))
 RULES: dict[str, Rule] = {rule.code: rule for rule in RULE_LIST}
 _FILE_CHECKS: tuple[Check, ...] = tuple(rule.check for rule in RULE_LIST if rule.scope == "file" and rule.check)
 _FRONT_MATTER_CHECKS: tuple[Check, ...] = tuple(rule.check for rule in RULE_LIST
@@ -94,18 +95,19 @@ def _problem_finding(post: Post, problem: Problem, ctx: CheckContext) -> Finding
     """A reading rule's finding: post.py found the problem while reading."""
     rule = RULES[problem.code]
     fixable = rule.fix == "always" or (
-        rule.repair is not None and rule.repair(post.raw, fix_context(post.path, ctx.tz)) is not None)
+        rule.repair is not None and rule.repair(post.raw, fix_context(post.path, ctx.tz, ctx)) is not None)
     return rule.finding(post, problem.message, problem.line, problem.column, fixable)
 
 
-def fix_context(path: Path, tz: tzinfo) -> FixContext:
-    return FixContext(path, tz, parse_post, quote_yaml)
+def fix_context(path: Path, tz: tzinfo, ctx: CheckContext | None = None) -> FixContext:
+    site, date_fix = (ctx.site, ctx.date_fix) if ctx is not None else (None, "keep")
+    return FixContext(path, tz, parse_post, quote_yaml, site, date_fix)
 
 
-def fix_text(raw: str, codes: set[str], path: Path, tz: tzinfo) -> str:
+def fix_text(raw: str, codes: set[str], path: Path, tz: tzinfo, ctx: CheckContext | None = None) -> str:
     """`raw` with the problems in `codes` repaired by their rules' fixes, in code order; every
     other byte stays as it was."""
-    fix = fix_context(path, tz)
+    fix = fix_context(path, tz, ctx)
     text = raw
     for code, repair in _REPAIRS:
         if code in codes:

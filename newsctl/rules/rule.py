@@ -61,6 +61,8 @@ class CheckContext:
     future_tolerance: timedelta
     layouts: frozenset[str]
     max_title_length: int
+    site: Any = None  # newsctl.jekyll.site.Site: what Jekyll publishes (None: the Jekyll rules stay quiet)
+    date_fix: str = "keep"  # NC306's fix: "keep" the instant Jekyll publishes, or write the "zone" (docs/jekyll.md)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ class FixContext:
     tz: tzinfo
     parse: Callable[[bytes, Path], PostView]  # post.parse_post
     quote: Callable[[str], str]  # post.quote_yaml
+    site: Any = None  # newsctl.jekyll.site.Site
+    date_fix: str = "keep"
 
 
 Check = Callable[[Any, CheckContext], list[Finding]]  # Any: a newsctl.post.Post (see the module docs)
