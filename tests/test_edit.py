@@ -53,9 +53,13 @@ def test_a_defect_saved_in_the_editor_is_reported_at_once(make_archive: Callable
     command = editor(tmp_path, "nozone", "path.write_text(text.replace(' +0800', ''), encoding='utf-8')\n")
     proc = run_newsctl("--root", root, "edit", POST_ID, env=clean_env(VISUAL=command))
     out = proc.stdout.decode()
-    assert proc.returncode == 1, proc.stderr.decode()
+    assert proc.returncode == 0, proc.stderr.decode()  # NC306 is a warning: Jekyll publishes the post
     assert f"{REL}:4:" in out and "NC306" in out
     assert "--fix" in out + proc.stderr.decode()  # says how to repair it
+    broken = editor(tmp_path, "badyaml", "path.write_text(text.replace('layout: post', 'layout: [post'), "
+                                         "encoding='utf-8')\n")
+    proc = run_newsctl("--root", root, "edit", POST_ID, env=clean_env(VISUAL=broken))
+    assert proc.returncode == 1 and "NC203" in proc.stdout.decode(), proc  # an error fails the edit
 
 
 def test_visual_wins_over_editor(make_archive: Callable[..., Path], tmp_path: Path) -> None:

@@ -142,11 +142,14 @@ def test_ctrl_c_during_a_feed_prints_the_summary_so_far(tmp_path: Path, group: b
 def test_ctrl_c_during_validate(tmp_path: Path) -> None:
     root = make_big_archive(tmp_path / "archive", 1500)
     proc = start("--root", root, "validate", "--no-cache")
-    time.sleep(0.6)
+    time.sleep(0.35)  # past start-up, inside the checks (1500 posts take a few tenths of a second)
     if proc.poll() is not None:
         pytest.skip("validate finished before the interrupt")
     interrupt(proc.pid, True)
-    interrupted_cleanly(finish(proc, ["validate"], timeout=60))
+    run = finish(proc, ["validate"], timeout=60)
+    if run.code != 130 and "of 1500 files" in run.stderr:
+        pytest.skip("validate had finished its work when the interrupt came")
+    interrupted_cleanly(run)
 
 
 def test_ctrl_c_during_search_update(big: Big) -> None:

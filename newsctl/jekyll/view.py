@@ -48,8 +48,12 @@ def relative_path(path: Path, root: Path) -> str:
 
 def publication_of(post: Post, root: Path, site: Site, now: datetime | None = None,
                    check_liquid: bool = True) -> Publication:
-    """What Jekyll does with `post` (a file under `root`)."""
+    """What Jekyll does with `post` (a file under `root`). A file outside the site (`add --dest`
+    elsewhere, `validate` of a draft) is judged as the post it would be in `_posts/`: where it
+    lies now, Jekyll never sees it, and where it will lie is the writer's choice."""
     rel = relative_path(post.path, root)
+    if rel.startswith("../") or rel.startswith("/"):
+        rel = f"_posts/{post.path.name}"
     codes = {problem.code for problem in post.problems}
     if codes & set(_NO_TEXT):
         return publish(rel, None, site, now, check_liquid)
