@@ -130,7 +130,26 @@ def load_settings(root: Path, root_origin: str = "--root") -> Settings:
         origin = settings.origins.get("timezone", "default")
         key = "" if origin == "_config.yml" else "setting 'timezone': "
         raise ConfigError(f"{origin}: {key}{exc}") from exc
+    if "posts" not in settings.origins:
+        _posts_of_markdown_ext(settings)
     return settings
+
+
+def _posts_of_markdown_ext(settings: Settings) -> None:
+    """The default `posts` globs follow `markdown_ext` in _config.yml, as Jekyll does: a post in
+    _posts with any of those extensions (and .html) is published. Only a _config.yml that names
+    markdown_ext is parsed for it, so the usual start-up reads no YAML here."""
+    config = settings.root / "_config.yml"
+    try:
+        if "markdown_ext" not in config.read_text(encoding="utf-8"):
+            return
+    except (OSError, UnicodeDecodeError):
+        return  # read_jekyll_timezone has reported an unreadable file already
+    from newsctl.jekyll.site import read_site
+
+    extensions = read_site(settings.root, settings.tz).markdown_ext
+    settings.posts = [*(f"_posts/**/*{ext}" for ext in extensions), "_posts/**/*.html", "old_post/**/*.md"]
+    settings.origins["posts"] = "_config.yml (markdown_ext)"
 
 
 def read_jekyll_timezone(config_file: Path) -> str | None:

@@ -77,3 +77,16 @@ def test_markdown_and_html_posts_are_seen_as_jekyll_publishes_them(cli: Cli, mak
     assert cli("--root", root, "index").code == 0
     found = cli("--root", root, "search", "稿件", "--format", "paths")
     assert sorted(Path(p).name for p in found.stdout.split()) == ["2022-06-01-a.markdown", "2022-06-01-b.html"]
+
+
+def test_a_custom_markdown_ext_decides_which_files_are_posts(cli: Cli, make_archive: Callable[..., Path]) -> None:
+    root = make_archive({
+        "_posts/2022-06-01-a.txt": post_text(title="自定义扩展名", body="自定义扩展名的稿件独特词。"),
+        "_posts/2022-06-01-b.md": post_text(title="默认扩展名", body="默认扩展名的稿件独特词。", post_id="2"),
+    }, config="title: t\ntimezone: Asia/Shanghai\nmarkdown_ext: txt,md\n")
+    assert "of 2 files" in cli("--root", root, "validate").stderr  # both seen
+    assert cli("--root", root, "index").code == 0
+    found = cli("--root", root, "search", "稿件独特词", "--format", "paths")
+    assert sorted(Path(p).name for p in found.stdout.split()) == ["2022-06-01-a.txt", "2022-06-01-b.md"]
+    origin = json.loads(cli("--root", root, "config", "--format", "json").stdout)["posts"]["origin"]
+    assert origin == "_config.yml (markdown_ext)"
