@@ -46,6 +46,7 @@ from newsctl.rules import (
     post_facts,
     resolve_selection,
 )
+from newsctl.rules.dates import DATE_WITHOUT_ZONE
 from newsctl.rules.duplicates import NEAR_DUPLICATE
 
 PARALLEL_THRESHOLD = 2000  # below this, starting worker processes costs more than it saves
@@ -79,6 +80,7 @@ class Report:
     diff_mode: bool = False
     notes: list[str] = field(default_factory=list)  # warnings about the run, not the posts (stderr)
     not_fixed: list[tuple[str, str]] = field(default_factory=list)  # (path, why) for --fix: exit 1
+    date_fixes: list[tuple[str, str]] = field(default_factory=list)  # (path, what NC306's fix moves)
     cwd: str = field(default_factory=os.getcwd)
 
     @property
@@ -281,10 +283,13 @@ def _apply_fixes(results: list[FileResult], ctx: CheckContext, enabled: frozense
             updated.append((path, findings, facts))
             continue
         after = check_one(parse_post(fixed_text.encode("utf-8"), post.path), ctx)
+        moves = _date_fix_effects(findings, enabled)
         if report.diff_mode:
             report.fixed += _count_fixed(findings, after[1], enabled)
             report.fixed_files += 1
-            report.diffs.append(unified_diff(post.raw, fixed_text, report.display_path(path)))
+            report.date_fixes += [(path, effect) for effect in moves]
+            preamble = "".join(f"# NC306 --fix {effect}\n" for effect in moves)  # patch and git apply skip it
+            report.diffs.append(preamble + unified_diff(post.raw, fixed_text, report.display_path(path)))
             updated.append((path, findings, facts))
             continue
         try:
@@ -301,8 +306,17 @@ def _apply_fixes(results: list[FileResult], ctx: CheckContext, enabled: frozense
             continue
         report.fixed += _count_fixed(findings, after[1], enabled)
         report.fixed_files += 1
+        report.date_fixes += [(path, effect) for effect in moves]
         updated.append(after)
     return updated
+
+
+def _date_fix_effects(findings: list[Finding], enabled: frozenset[str]) -> list[str]:
+    """What the fix of each zone-less date moves ("(keep) keeps the published instant …"), as the
+    NC306 finding states it (newsctl/jekyll/datefix.py)."""
+    marker = "; --fix "
+    return [finding.message.split(marker, 1)[1] for finding in findings
+            if finding.code == DATE_WITHOUT_ZONE.code and finding.code in enabled and marker in finding.message]
 
 
 def fixed_version(post: Post, ctx: CheckContext, enabled: frozenset[str]) -> str:

@@ -64,7 +64,8 @@ def test_fix_reports_what_remains(cli: Cli, make_archive: Callable[..., Path]) -
     result = cli("--root", root, "validate", "--fix", "--format", "concise")
     assert result.code == 1
     assert result.stdout == f"{root}/_posts/2022-06-01-1.md:3:8: NC303 title is empty\n"
-    assert result.stderr.startswith("Fixed 1 problem in 1 file. Found 1 error in 1 of 1 file.")
+    assert result.stderr.startswith("Fixed 1 problem in 1 file. 1 zone-less date: 1 keep the published instant and "
+                                    "URL. Found 1 error in 1 of 1 file.")
 
 
 def test_fix_repeats_while_a_fix_reveals_another(cli: Cli, make_archive: Callable[..., Path]) -> None:
@@ -111,7 +112,8 @@ def test_diff_shows_the_fix_writes_nothing_and_applies_with_git(
     monkeypatch.chdir(root)
     result = cli("validate", "--diff")
     assert result.code == 1
-    assert result.stdout == (
+    assert result.stdout == (  # the line before the diff names what moves; git apply and patch skip it
+        "# NC306 --fix (keep) keeps the published instant 2022-06-01 18:00:00 +0800 and the URL\n"
         "--- a/_posts/2022-06-01-1.md\n+++ b/_posts/2022-06-01-1.md\n@@ -1,7 +1,7 @@\n"
         " ---\n layout: post\n title: \"标题\"\n-date: 2022-06-01 10:00:00\n+date: 2022-06-01 18:00:00 +0800\n"
         " categories: emnews\n tags: 东财滚动新闻\n ---\n")
@@ -185,6 +187,26 @@ def test_the_zone_fix_names_a_url_that_moves(cli: Cli, make_archive: Callable[..
     checked = cli("--root", root, "validate", "--format", "concise")
     assert "publishes it at 2022-06-02 04:30:00 +0800 (URL day 2022-06-02)" in checked.stdout
     assert "/2022/06/02/1.html to " in checked.stdout and "/2022/06/01/1.html" in checked.stdout
+
+
+def test_the_diff_and_the_summary_name_what_the_zone_fix_moves(cli: Cli, make_archive: Callable[..., Path]) -> None:
+    root = make_archive({"_posts/2022-06-02-1.md": post(date="2022-06-01 20:30:00")})
+    kept = cli("--root", root, "validate", "--diff")
+    assert kept.stdout.startswith("# NC306 --fix (keep) keeps the published instant 2022-06-02 04:30:00 +0800")
+    assert "1 zone-less date: 1 keep the published instant and URL." in kept.stderr
+    moved = cli("--root", root, "validate", "--diff", "--date-fix", "zone")
+    assert moved.stdout.startswith("# NC306 --fix (zone) moves the published instant")
+    assert "the URL moves" in moved.stdout
+    assert "1 zone-less date: 1 move the published instant (1 with the URL)." in moved.stderr
+    fixed = cli("--root", root, "validate", "--fix", "--date-fix", "zone")
+    assert "1 zone-less date: 1 move the published instant (1 with the URL)." in fixed.stderr
+
+
+def test_a_zone_fix_behind_broken_yaml_does_not_guess_what_moves(cli: Cli, make_archive: Callable[..., Path]) -> None:
+    root = make_archive({"_posts/2022-06-01-1.md": post(title='"他说"好""', date="2022-06-01 10:00:00")})
+    result = cli("--root", root, "validate", "--diff")
+    assert result.stdout.startswith("# NC306 --fix (keep) cannot tell what moves while Jekyll cannot read")
+    assert "1 zone-less date: 1 cannot be told until the front matter reads." in result.stderr
 
 
 def test_date_fix_on_the_command_line_overrides_the_setting(cli: Cli, make_archive: Callable[..., Path]) -> None:

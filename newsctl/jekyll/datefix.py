@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from newsctl.jekyll.model import Publication, publish
 from newsctl.jekyll.psych import PsychTime, load_psych
@@ -62,6 +62,7 @@ def plan_zone_fix(relpath: str, text: str, site: Site, mode: str = "keep",
         moment = naive.replace(tzinfo=site.zone)
     written = moment.strftime("%Y-%m-%d %H:%M:%S %z")
     fixed = text[:match.start("value")] + written + text[match.end("value"):]
+    now = now or datetime.now(timezone.utc)  # one build time for both readings
     before = publish(relpath, text, site, now, check_liquid=False)
     after = publish(relpath, fixed, site, now, check_liquid=False)
     return ZoneFix(fixed, written, before, after, _note(before, after, mode))
@@ -77,6 +78,9 @@ def _front_matter_end(text: str) -> int | None:
 def _note(before: Publication, after: Publication, mode: str) -> str:
     if before.instant is None or after.instant is None:
         return "the published instant cannot be told"
+    if "build-time" in (before.date_rule, after.date_rule):  # the front matter does not read as YAML yet
+        return ("cannot tell what moves while Jekyll cannot read the front matter (it publishes the post "
+                "at the build time); run --fix again once the front matter reads")
     was = f"{before.instant:%Y-%m-%d %H:%M:%S %z}"
     if before.instant == after.instant:
         return f"keeps the published instant {was} and the URL"

@@ -61,6 +61,8 @@ def summary(report: Report) -> str:
     parts = []
     if report.fixed:
         parts.append(f"Fixed {_count(report.fixed, 'problem')} in {_count(report.fixed_files, 'file')}.")
+    if report.date_fixes and not report.diff_mode:
+        parts.append(date_fix_summary(report))
     if not report.findings:
         parts.append(f"All {_count(report.checked, 'file')} passed." if report.checked
                      else "No posts to check.")
@@ -118,7 +120,22 @@ def _print_diffs(report: Report) -> None:
         sys.stdout.write("".join(report.diffs))
     verb = "Would fix" if report.fixed else "Nothing to fix"
     detail = f" {_count(report.fixed, 'problem')} in {_count(report.fixed_files, 'file')}." if report.fixed else "."
-    sys.stderr.write(verb + detail + "\n")
+    dates = f" {date_fix_summary(report)}" if report.date_fixes else ""
+    sys.stderr.write(verb + detail + dates + "\n")
+
+
+def date_fix_summary(report: Report) -> str:
+    """What the zone-less dates' fix does to the site: instants kept, moved (and URLs with them),
+    or not yet known (front matter Jekyll cannot read)."""
+    effects = [effect for _, effect in report.date_fixes]
+    moved = [effect for effect in effects if "moves the published instant" in effect]
+    unknown = sum(1 for effect in effects if "cannot tell" in effect or "cannot be told" in effect)
+    kept = len(effects) - len(moved) - unknown
+    parts = [f"{kept} keep the published instant and URL" if kept else "",
+             f"{len(moved)} move the published instant ({sum('the URL moves' in e for e in moved)} "
+             "with the URL)" if moved else "",
+             f"{unknown} cannot be told until the front matter reads" if unknown else ""]
+    return f"{_count(len(effects), 'zone-less date')}: {', '.join(part for part in parts if part)}."
 
 
 def _print_text(report: Report) -> None:
