@@ -34,3 +34,14 @@ def is_footer(line: str) -> bool:
 def is_boilerplate(line: str) -> bool:
     """A source line, an empty <> or a footer line (without its line ending)."""
     return source_url(line) is not None or is_footer(line)
+
+
+# Credits and outlet marks (near-duplicate detection strips them: reposts change them first).
+# A whole line that only credits: "来源：…", "责任编辑：…", "原标题：…", "编辑：… 校对：…"
+CREDIT_LINE = re.compile(
+    r"\s*[（(【\[]?\s*(?:(?:文章|本文|信息)?来源|责任编辑|责编|编辑|校对|审核|审校|原标题|转载自|转自|出品|监制)"
+    r"\s*[:：︰][^\n]{0,80}")
+# ...and the same credit at the end of a line of text: "……增长5%。责任编辑：王某"
+TRAILING_CREDIT = re.compile(r"[（(【\[]?\s*(?:责任编辑|责编|编辑|校对|审核|原标题)\s*[:：︰][^\n。！？]{0,40}$")
+# "（财联社）", "（央视新闻客户端）": the outlet's name closing a paragraph (no digits: "(2888.HK)" stays)
+OUTLET_MARK = re.compile(r"[（(][^（）()\d\n]{2,14}[）)]\s*$")

@@ -18,6 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from newsctl.analysis import normalize
+from newsctl.boilerplate import CREDIT_LINE, OUTLET_MARK, TRAILING_CREDIT
 from newsctl.rules import body_content
 
 # 【转载】, [转载], (转) ... and a leading "转载：" in a title
@@ -25,14 +26,6 @@ _REPOST_MARK = re.compile(r"[【\[（(〔]\s*(?:转载|转发|转自[^】\]）)�
                           r"|^\s*(?:转载|转发)\s*[:：]\s*")
 # "（来源：证券时报）", "(文章来源：新华社)", "（本文来源于…）"
 _SOURCE_NOTE = re.compile(r"[（(]\s*(?:文章|本文|信息|消息|稿件)?来源(?:于|自)?\s*[:：︰]?[^（）()\n]{0,40}[）)]")
-# A whole line that only credits: "来源：…", "责任编辑：…", "原标题：…", "编辑：… 校对：…"
-_CREDIT_LINE = re.compile(
-    r"\s*[（(【\[]?\s*(?:(?:文章|本文|信息)?来源|责任编辑|责编|编辑|校对|审核|审校|原标题|转载自|转自|出品|监制)"
-    r"\s*[:：︰][^\n]{0,80}")
-# ...and the same credit at the end of a line of text: "……增长5%。责任编辑：王某"
-_TRAILING_CREDIT = re.compile(r"[（(【\[]?\s*(?:责任编辑|责编|编辑|校对|审核|原标题)\s*[:：︰][^\n。！？]{0,40}$")
-# "（财联社）", "（央视新闻客户端）": the outlet's name closing a paragraph (no digits: "(2888.HK)" stays)
-_OUTLET_MARK = re.compile(r"[（(][^（）()\d\n]{2,14}[）)]\s*$")
 _MD_LINK = re.compile(r"!?\[([^\[\]\n]*)\]\([^()\s]*\)")
 _URL = re.compile(r"<?(?:(?:https?|ftp):)?//[^\s<>（）()]+>?")
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]+")
@@ -79,10 +72,10 @@ def strip_boilerplate(body: str) -> str:
     text = _SOURCE_NOTE.sub("", text)
     kept = []
     for line in text.split("\n"):
-        if _CREDIT_LINE.fullmatch(line):
+        if CREDIT_LINE.fullmatch(line):
             continue
-        line = _TRAILING_CREDIT.sub("", line)
-        line = _OUTLET_MARK.sub("", line.rstrip())
+        line = TRAILING_CREDIT.sub("", line)
+        line = OUTLET_MARK.sub("", line.rstrip())
         kept.append(line)
     return "\n".join(kept)
 
