@@ -16,10 +16,13 @@ Result = TypeVar("Result")
 
 
 def map_chunks(work: Callable[..., Result], items: Sequence[Item], *extra: Any, chunk_size: int,
-               threshold: int, workers: int = 0, notes: list[str] | None = None) -> Iterator[Result]:
+               threshold: int, workers: int = 0, notes: list[str] | None = None,
+               start_method: str | None = None) -> Iterator[Result]:
     """`work(chunk, *extra)` for each chunk of `items`, in order. Worker processes from `threshold`
     items on and with two or more workers (`workers` 0: one per core); should they fail (no
-    semaphores, a worker killed), the remaining work runs here and the reason goes to `notes`."""
+    semaphores, a worker killed), the remaining work runs here and the reason goes to `notes`.
+    `start_method`: the multiprocessing start method ("spawn": workers that do not inherit a large
+    parent's memory, each of whose pages would count again in the process tree's RSS)."""
     chunks = [items[start:start + chunk_size] for start in range(0, len(items), chunk_size)]
     workers = min(workers or os.cpu_count() or 1, len(chunks))
     if len(items) < threshold or workers < 2:
@@ -30,7 +33,10 @@ def map_chunks(work: Callable[..., Result], items: Sequence[Item], *extra: Any, 
 
     done = 0
     try:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        import multiprocessing
+
+        context = multiprocessing.get_context(start_method) if start_method else None
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             for result in pool.map(work, chunks, *([value] * len(chunks) for value in extra)):
                 done += 1
                 yield result

@@ -1,6 +1,7 @@
-"""Candidate pairs: posts sharing an LSH band key (numpy for an archive, plain Python for a few)
-or the headline, kept when the similarity their signatures and sizes estimate comes near the
-threshold. Only candidates are read and judged."""
+"""Candidate pairs: posts sharing an LSH band key (numpy, over the table's signature array) or
+the headline, kept when the similarity their signatures and sizes estimate comes near the
+threshold. Only candidates are judged. The pre-commit path estimates in plain Python
+(estimate_pair, stored_estimate)."""
 
 from __future__ import annotations
 
@@ -11,64 +12,63 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from newsctl.dups.compare import HEADLINE_WEIGHT, similarity_from
-from newsctl.dups.signature import band_keys
 from newsctl.dups.store import Entry, Generation, headline_key
 
 if TYPE_CHECKING:
     import numpy as np
 
-NUMPY_THRESHOLD = 200  # entries: below this, importing numpy costs more than it saves
 HEADLINE_BUCKET = 64  # posts under one headline: beyond this, a chain (a headline that recurs daily)
 BUCKET_PAIRS = 16  # a band bucket larger than this is linked as a chain, not as every pair
 ESTIMATE_MARGIN = 0.15  # the MinHash estimate's error at 64 permutations is ~0.06
 
 
-def candidate_pairs(entries: Sequence[Entry], threshold: float) -> list[tuple[int, int]]:
-    """Index pairs (i < j) of entries sharing an LSH band key or the headline, kept when the
-    similarity their signatures and sizes estimate comes within ESTIMATE_MARGIN of the
+def candidate_pairs(entries: Sequence[Entry], signatures: np.ndarray, threshold: float) -> list[tuple[int, int]]:
+    """Index pairs (i < j, sorted) of entries sharing an LSH band key or the headline, kept when
+    the similarity their signatures and sizes estimate comes within ESTIMATE_MARGIN of the
     threshold (the estimate's error at 64 permutations is ~0.06); a large bucket is linked as a
-    chain."""
-    rows = [number for number, entry in enumerate(entries) if entry.signature is not None]
-    if len(rows) < 2:
-        return []
-    if len(rows) < NUMPY_THRESHOLD:
-        pairs = set(_band_pairs_python(entries, rows)) | set(headline_pairs(entries))
-        return sorted(pair for pair in pairs if _estimate(entries, *pair) >= threshold - ESTIMATE_MARGIN)
+    chain. `signatures`: row n is entries[n]'s (NO_SIGNATURE: no text, never a candidate)."""
     import numpy as np
 
     from newsctl.dups.signature import band_keys_numpy
 
-    signatures = np.zeros((len(entries), len(entries[rows[0]].signature or ())), dtype=np.uint32)
-    signatures[rows] = np.array([entries[row].signature for row in rows], dtype=np.uint32)
+    signed = (signatures != 0xFFFFFFFF).any(axis=1)
+    rows = np.flatnonzero(signed)
+    if len(rows) < 2:
+        return []
     keys = band_keys_numpy(signatures[rows])
-    members = np.repeat(np.array(rows, dtype=np.int64), keys.shape[1])
+    members = np.repeat(rows.astype(np.int64), keys.shape[1])
     flat = keys.reshape(-1)
-    order = np.argsort(flat, kind="stable")
+    order = np.argsort(flat, kind="stable")  # stable: a bucket's members in row order (its chain)
     flat, members = flat[order], members[order]
+    del keys, order
     starts = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
     sizes = np.diff(np.r_[starts, len(flat)])
+    del flat
     firsts, seconds = _bucket_pairs(starts, sizes, members)
-    by_headline = np.array(headline_pairs(entries), dtype=np.int64).reshape(-1, 2)
+    by_headline = np.array(headline_pairs(entries, signed.tolist()), dtype=np.int64).reshape(-1, 2)
     firsts = np.concatenate([firsts, by_headline[:, 0]])
     seconds = np.concatenate([seconds, by_headline[:, 1]])
     if not len(firsts):
         return []
     low, high = np.minimum(firsts, seconds), np.maximum(firsts, seconds)
-    codes = np.unique(low * len(entries) + high)
+    codes = np.sort(low * len(entries) + high)
+    codes = codes[np.r_[True, codes[1:] != codes[:-1]]]
     low, high = codes // len(entries), codes % len(entries)
     keep = _estimates(entries, signatures, low, high) >= threshold - ESTIMATE_MARGIN
     return list(zip(low[keep].tolist(), high[keep].tolist(), strict=True))
 
 
-def headline_pairs(entries: Sequence[Entry]) -> list[tuple[int, int]]:
-    """Index pairs of entries under the same headline: a one-line story with a paragraph added
-    shares too few shingles for the bands, and reposts keep the headline."""
+def headline_pairs(entries: Sequence[Entry], signed: Sequence[bool]) -> list[tuple[int, int]]:
+    """Index pairs of signed entries under the same headline: a one-line story with a paragraph
+    added shares too few shingles for the bands, and reposts keep the headline."""
     buckets: dict[str, list[int]] = defaultdict(list)
-    for number, entry in enumerate(entries):
-        if entry.headline and entry.signature is not None:
+    for number, (entry, has_text) in enumerate(zip(entries, signed, strict=True)):
+        if entry.headline and has_text:
             buckets[entry.headline].append(number)
     pairs: list[tuple[int, int]] = []
     for bucket in buckets.values():
+        if len(bucket) == 1:
+            continue
         if len(bucket) > HEADLINE_BUCKET:
             pairs += pairwise(bucket)
         else:
@@ -77,26 +77,33 @@ def headline_pairs(entries: Sequence[Entry]) -> list[tuple[int, int]]:
 
 
 def _bucket_pairs(starts: np.ndarray, sizes: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair in a bucket of at most BUCKET_PAIRS members, consecutive members in a larger
+    one; one vectorised step per bucket size."""
     import numpy as np
 
     firsts: list[np.ndarray] = [np.array([], dtype=np.int64)]
     seconds: list[np.ndarray] = [np.array([], dtype=np.int64)]
-    small = (sizes >= 2) & (sizes <= BUCKET_PAIRS)
-    for start, size in zip(starts[small].tolist(), sizes[small].tolist(), strict=True):
-        bucket = members[start:start + size]
+    for size in range(2, BUCKET_PAIRS + 1):
+        bucket_starts = starts[sizes == size]
+        if not len(bucket_starts):
+            continue
         left, right = np.triu_indices(size, 1)
-        firsts.append(bucket[left])
-        seconds.append(bucket[right])
+        firsts.append(members[(bucket_starts[:, None] + left[None, :]).reshape(-1)])
+        seconds.append(members[(bucket_starts[:, None] + right[None, :]).reshape(-1)])
     large = sizes > BUCKET_PAIRS
-    for start, size in zip(starts[large].tolist(), sizes[large].tolist(), strict=True):
-        bucket = members[start:start + size]
-        firsts.append(bucket[:-1])
-        seconds.append(bucket[1:])
+    if large.any():
+        in_large = np.repeat(large, sizes)  # positions inside a large bucket ...
+        last = np.zeros(len(members), dtype=bool)
+        last[(starts + sizes - 1)[large]] = True  # ... but its last member: each links to the next
+        chained = np.flatnonzero(in_large & ~last)
+        firsts.append(members[chained])
+        seconds.append(members[chained + 1])
     return np.concatenate(firsts), np.concatenate(seconds)
 
 
 def _estimates(entries: Sequence[Entry], signatures: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """compare.similarity_from for each pair, from the signatures' agreement and the sizes."""
+    """compare.similarity_from for each pair, from the signatures' agreement and the sizes (the
+    same sums as estimate_pair, in float64)."""
     import numpy as np
 
     agreement = np.empty(len(low), dtype=np.float64)
@@ -116,26 +123,6 @@ def _estimates(entries: Sequence[Entry], signatures: np.ndarray, low: np.ndarray
     titled = HEADLINE_WEIGHT + (1 - HEADLINE_WEIGHT) * contained
     balanced = np.where(small >= large / 2, contained * (0.5 + 0.5 * small / np.maximum(large, 1)), 0.0)
     return np.maximum(agreement, np.where(same_title, titled, balanced))
-
-
-def _band_pairs_python(entries: Sequence[Entry], rows: list[int]) -> list[tuple[int, int]]:
-    buckets: dict[int, list[int]] = defaultdict(list)
-    for row in rows:
-        signature_values = entries[row].signature
-        assert signature_values is not None
-        for key in band_keys(signature_values):
-            buckets[key].append(row)
-    pairs: set[tuple[int, int]] = set()
-    for bucket in buckets.values():
-        if len(bucket) > BUCKET_PAIRS:
-            pairs.update(pairwise(bucket))
-        else:
-            pairs.update(itertools.combinations(bucket, 2))
-    return [(min(pair), max(pair)) for pair in pairs]
-
-
-def _estimate(entries: Sequence[Entry], first: int, second: int) -> float:
-    return estimate_pair(entries[first], entries[second])
 
 
 def stored_estimate(entry: Entry, generation: Generation, row: int) -> float:

@@ -1,9 +1,11 @@
 """Posts into store entries (facts, headline, MinHash signature), the store kept current, and
 stories read on demand to judge candidate pairs, in worker processes for many.
 
-`refresh` is the incremental step: a post whose size and mtime are those the store recorded is
-not read again; new and changed posts are read (in worker processes for many), signed, and the
-store rewritten. `dups`, `index` and the pre-commit check call it.
+`refresh_table` is the incremental step: a post whose size and mtime are those the store
+recorded is not read again; new and changed posts are read (in worker processes for many),
+signed, and the store rewritten. `dups` and the pre-commit check call it (`refresh`). The
+whole-archive path holds signatures in one numpy array (`Table`), never as Python ints: 100k
+tuples of 64 ints would take ~250 MB, and every worker process forked after them again.
 """
 
 from __future__ import annotations
@@ -12,22 +14,26 @@ import os
 from collections import OrderedDict
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newsctl.config import Settings
 from newsctl.discovery import list_archive_posts
 from newsctl.dups.compare import Verdict, judge
-from newsctl.dups.normalise import Story, story_of
-from newsctl.dups.signature import shingle_hashes, shingles, signature
+from newsctl.dups.normalise import Story, pack, story_key, story_of, unpack
+from newsctl.dups.signature import NUM_PERM, shingles
 from newsctl.dups.store import Entry, Store, folder_mtimes, recordable
 from newsctl.parallel import map_chunks
 from newsctl.post import Post, read_post
 from newsctl.rules import CheckContext, front_matter_read, post_facts
 
+if TYPE_CHECKING:
+    import numpy as np
+
 PARALLEL_THRESHOLD = 2000  # posts to read: below this, worker processes cost more than they save
 FILES_PER_TASK = 500
-NUMPY_THRESHOLD = 200  # signatures to compute: below this, importing numpy costs more than it saves
 CACHED_STORIES = 4096
 PARALLEL_PAIRS = 4000  # candidate pairs: below this, worker processes cost more than they save
 PAIRS_PER_TASK = 2000
@@ -52,69 +58,122 @@ def entry_of(post: Post, relative: str, ctx: CheckContext) -> tuple[Entry, Story
     entry.categories = tuple(post.categories)
     story = story_of(post.title, post.body)
     entry.headline = story.title or None
+    entry.story_key = story_key(story)
     return entry, story
 
 
-def _read_chunk(paths: Sequence[str], root: str, ctx: CheckContext) -> list[Entry]:
-    """Entries with signatures for these absolute paths (one worker's share)."""
+@dataclass
+class Chunk:
+    """Posts read and signed: entries (without Entry.signature), their signatures as rows of one
+    array, and their packed stories (None: unreadable), so that candidate pairs among them are
+    judged without reading the posts again."""
+
+    entries: list[Entry]
+    signatures: np.ndarray  # (len(entries), NUM_PERM) uint32; NO_SIGNATURE rows without text
+    stories: list[str | None]
+
+
+def _read_chunk(paths: Sequence[str], root: str, ctx: CheckContext) -> Chunk:
+    """One worker's share: these absolute paths read and signed."""
+    from newsctl.dups.signature import signatures_numpy
+
     entries: list[Entry] = []
     texts: list[str] = []
+    stories: list[str | None] = []
     for path in paths:
         entry, story = entry_of(read_post(Path(path)), relative(path, root), ctx)
         entries.append(entry)
         texts.append(story.text if story and story.body else "")
-    _sign(entries, texts)
-    return entries
+        stories.append(pack(story) if story else None)
+    rows, counts = signatures_numpy(texts)  # a text-less post's row stays NO_SIGNATURE
+    for entry, count in zip(entries, counts.tolist(), strict=True):
+        entry.shingles = count
+    return Chunk(entries, rows, stories)
 
 
-def _sign(entries: Sequence[Entry], texts: Sequence[str]) -> None:
-    if len(texts) >= NUMPY_THRESHOLD:
-        from newsctl.dups.signature import signatures_numpy
-
-        rows, counts = signatures_numpy(texts)
-        for entry, text, row, count in zip(entries, texts, rows, counts.tolist(), strict=True):
-            entry.signature = tuple(row.tolist()) if text else None
-            entry.shingles = count
-        return
-    for entry, text in zip(entries, texts, strict=True):
-        hashes = shingle_hashes(text)
-        entry.signature = signature(hashes) if hashes else None
-        entry.shingles = len(hashes)
+def read_chunks(paths: Sequence[str], root: str, ctx: CheckContext, notes: list[str] | None = None) -> list[Chunk]:
+    """These posts read and signed, in worker processes for many; in input order."""
+    return list(map_chunks(_read_chunk, paths, root, ctx, chunk_size=FILES_PER_TASK, threshold=PARALLEL_THRESHOLD,
+                           notes=notes))
 
 
 def read_entries(paths: Sequence[str], root: str, ctx: CheckContext, notes: list[str] | None = None) -> list[Entry]:
-    """Entries of these posts, in worker processes for many; in input order."""
-    return [entry for chunk in map_chunks(_read_chunk, paths, root, ctx, chunk_size=FILES_PER_TASK,
-                                          threshold=PARALLEL_THRESHOLD, notes=notes) for entry in chunk]
+    """Entries of these posts with Entry.signature (a few, or `validate --no-cache`); in input order."""
+    found = []
+    for chunk in read_chunks(paths, root, ctx, notes):
+        for entry, row in zip(chunk.entries, chunk.signatures.tolist(), strict=True):
+            entry.signature = None if min(row) == 0xFFFFFFFF == max(row) else tuple(row)
+            found.append(entry)
+    return found
+
+
+@dataclass
+class Table:
+    """Every post's entry, its signature as a row of one array, and the packed stories of the
+    posts read in this run (by path; the others are read again if a pair needs them)."""
+
+    entries: list[Entry]
+    signatures: np.ndarray  # (len(entries), NUM_PERM) uint32; NO_SIGNATURE rows: no text
+    stories: dict[str, str] = field(default_factory=dict)
+
+    def signed(self) -> np.ndarray:
+        """Which rows have a signature (a story text)."""
+        return (self.signatures != 0xFFFFFFFF).any(axis=1)
 
 
 def refresh(settings: Settings, ctx: CheckContext, paths: Sequence[str] | None = None,
             notes: list[str] | None = None, use_store: bool = True) -> list[Entry]:
+    """refresh_table's entries (without Entry.signature)."""
+    return refresh_table(settings, ctx, paths, notes, use_store).entries
+
+
+def refresh_table(settings: Settings, ctx: CheckContext, paths: Sequence[str] | None = None,
+                  notes: list[str] | None = None, use_store: bool = True) -> Table:
     """Every post's entry, from the store where the post is unchanged (size and mtime), else read;
-    the store is rewritten when anything changed. `index` calls this to keep it current."""
+    the store is rewritten when anything changed."""
+    import numpy as np
+
     root = str(settings.root)
     if paths is None:
         paths = list_archive_posts(settings)
     generation = Store(settings).load() if use_store else None
-    known = {entry.path: entry for entry in generation.entries()} if generation else {}
+    stored, stored_signatures, _ = generation.columns() if generation else ([], None, None)
+    known = {entry.path: row for row, entry in enumerate(stored)}
     entries: list[Entry | None] = []
+    from_store: list[int] = []  # (row in the table, row in `stored`)
+    stored_rows: list[int] = []
     missing: list[str] = []
     for path in paths:
-        cached = known.get(relative(path, root))
-        if cached is not None and _unchanged(path, cached):
-            entries.append(cached)
+        row = known.get(relative(path, root))
+        if row is not None and _unchanged(path, stored[row]):
+            from_store.append(len(entries))
+            stored_rows.append(row)
+            entries.append(stored[row])
         else:
             entries.append(None)
             missing.append(path)
-    fresh = read_entries(missing, root, ctx, notes) if missing else []
-    unread = iter(fresh)
-    result = [entry if entry is not None else next(unread) for entry in entries]
+    signatures = np.empty((len(entries), NUM_PERM), dtype=np.uint32)
+    if stored_signatures is not None and from_store:
+        signatures[from_store] = stored_signatures[stored_rows]
+    del stored_signatures
+    chunks = read_chunks(missing, root, ctx, notes) if missing else []
+    stories: dict[str, str] = {}
+    fresh = [entry for chunk in chunks for entry in chunk.entries]
+    fresh_rows = [number for number, entry in enumerate(entries) if entry is None]
+    if chunks:
+        signatures[fresh_rows] = np.concatenate([chunk.signatures for chunk in chunks])
+        for chunk in chunks:
+            stories.update((entry.path, story) for entry, story in zip(chunk.entries, chunk.stories, strict=True)
+                           if story is not None)
+    for row, entry in zip(fresh_rows, fresh, strict=True):
+        entries[row] = entry
+    result = [entry for entry in entries if entry is not None]
     # Rewritten when it would record something new, or forget a post that is gone (posts changed
     # in the last seconds are not recorded: rewriting for them alone would change nothing).
     if use_store and (any(map(recordable, fresh)) or len(known) > len(result) - len(missing)):
         folders = folder_mtimes({path.rsplit("/", 1)[0] for path in paths})
-        Store(settings).save(result, folders)
-    return result
+        Store(settings).save(result, folders, signatures)
+    return Table(result, signatures, stories)
 
 
 def _unchanged(path: str, entry: Entry) -> bool:
@@ -139,12 +198,16 @@ class Stories:
         self.known: OrderedDict[str, tuple[Story, AbstractSet[str]] | None] = OrderedDict()
         self.pinned: set[str] = set()
 
-    def get(self, relative: str) -> tuple[Story, AbstractSet[str]] | None:
+    def get(self, relative: str, packed: str | None = None) -> tuple[Story, AbstractSet[str]] | None:
+        """The post's story and shingles; `packed`: its story as read already (normalise.pack)."""
         if relative in self.known:
             self.known.move_to_end(relative)
             return self.known[relative]
-        post = read_post(self.root / relative)
-        story = story_of(post.title, post.body) if front_matter_read(post) else None
+        if packed is not None:
+            story: Story | None = unpack(packed)
+        else:
+            post = read_post(self.root / relative)
+            story = story_of(post.title, post.body) if front_matter_read(post) else None
         found = (story, shingles(story.text)) if story else None
         self.known[relative] = found
         if len(self.known) > CACHED_STORIES:
@@ -160,14 +223,35 @@ class Stories:
         return judge(one[0], other[0], (one[1], other[1]), threshold)
 
 
-def judge_pairs(pairs: Sequence[tuple[str, str]], root: Path, threshold: float) -> list[Verdict | None]:
-    """The verdict on each pair of paths (relative to root); None where a post cannot be read."""
+# A pair to judge: both paths (relative to the root) and, when read in this run, their packed stories
+PairToJudge = tuple[str, str, "str | None", "str | None"]
+Judged = tuple["Verdict | None", int, int]  # the verdict and the story keys of the stories judged
+
+
+def judge_pairs(pairs: Sequence[PairToJudge], root: Path, threshold: float) -> list[Judged]:
+    """The verdict on each pair (None where a post cannot be read), with the two stories' keys
+    (normalise.story_key: what the verdict is kept by)."""
     stories = Stories(root)
-    return [stories.judge(first, second, threshold) for first, second in pairs]
+    keys: dict[str, int] = {}
+    judged: list[Judged] = []
+    for first, second, first_story, second_story in pairs:
+        one, other = stories.get(first, first_story), stories.get(second, second_story)
+        if one is None or other is None:
+            judged.append((None, 0, 0))
+            continue
+        for path, story in ((first, one[0]), (second, other[0])):
+            if path not in keys:
+                keys[path] = story_key(story)
+        judged.append((judge(one[0], other[0], (one[1], other[1]), threshold), keys[first], keys[second]))
+        if len(keys) > 4 * CACHED_STORIES:
+            keys.clear()
+    return judged
 
 
-def judge_all(root: Path, pairs: Sequence[tuple[str, str]], threshold: float,
-              notes: list[str] | None = None) -> list[Verdict | None]:
-    """judge_pairs, in worker processes when there are many pairs (reading the posts is most of it)."""
-    return [verdict for chunk in map_chunks(judge_pairs, pairs, root, threshold, chunk_size=PAIRS_PER_TASK,
-                                            threshold=PARALLEL_PAIRS, notes=notes) for verdict in chunk]
+def judge_all(root: Path, pairs: Sequence[PairToJudge], threshold: float,
+              notes: list[str] | None = None) -> list[Judged]:
+    """judge_pairs, in worker processes when there are many pairs. The workers are spawned, not
+    forked: a fork would share the whole table's pages, and each would count in the tree's RSS."""
+    return [judged for chunk in map_chunks(judge_pairs, pairs, root, threshold, chunk_size=PAIRS_PER_TASK,
+                                           threshold=PARALLEL_PAIRS, notes=notes, start_method="spawn")
+            for judged in chunk]

@@ -1,9 +1,11 @@
 """Groups of copies over the archive (`newsctl dups`).
 
-Entries come from the store (entries.refresh: only new and changed posts are read). Exact copies
-(same id, same title and date, same body: the NC601-NC603 facts) are linked from the facts;
-candidate pairs (candidates.py) are read and judged (compare.judge), in worker processes for
-many. Links form groups; pairs alike only through a template are grouped apart.
+Entries come from the store (entries.refresh_table: only new and changed posts are read). Exact
+copies (same id, same title and date, same body: the NC601-NC603 facts) are linked from the
+facts; candidate pairs (candidates.py) are judged (compare.judge), in worker processes for many,
+unless the store keeps their verdict (verdicts.py: by the two stories, so only pairs with a new
+or changed post are judged again). Links form groups; pairs alike only through a template are
+grouped apart.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from newsctl.config import Settings
+from newsctl.dups import verdicts as kept_verdicts
 from newsctl.dups.candidates import candidate_pairs
-from newsctl.dups.compare import DEFAULT_THRESHOLD, NEAR, SAME_BODY, SAME_ID, SAME_TITLE_DATE, TEMPLATE
-from newsctl.dups.entries import judge_all, refresh
-from newsctl.dups.store import Entry
+from newsctl.dups.compare import DEFAULT_THRESHOLD, NEAR, SAME_BODY, SAME_ID, SAME_TITLE_DATE, TEMPLATE, Verdict
+from newsctl.dups.entries import PairToJudge, Table, judge_all, refresh_table
+from newsctl.dups.store import Entry, Store
 from newsctl.rules import CheckContext
 
 REASON_ORDER = (SAME_ID, SAME_TITLE_DATE, SAME_BODY, NEAR)
@@ -73,22 +76,31 @@ class Selection:
 def find_groups(settings: Settings, ctx: CheckContext, selection: Selection, notes: list[str] | None = None,
                 use_store: bool = True) -> Found:
     """Groups of exact and near copies among the selected posts, and template look-alikes apart."""
-    entries = refresh(settings, ctx, notes=notes, use_store=use_store)
-    found = Found(checked=len(entries))
+    store = Store(settings) if use_store else None
+    generation = store.load() if store else None
+    kept = kept_verdicts.load(generation.folder if generation else None)  # before refresh replaces it
+    table = refresh_table(settings, ctx, notes=notes, use_store=use_store)
+    found = Found(checked=len(table.entries))
     chosen = []
-    for entry in entries:
+    for row, entry in enumerate(table.entries):
         if entry.problem:
             found.skipped.append((entry.path, entry.problem))
         elif selection.admits(entry):
-            chosen.append(entry)
-    links = exact_links(chosen)
-    pairs = [(chosen[first].path, chosen[second].path) for first, second in candidate_pairs(chosen, selection.threshold)
-             if not (chosen[first].body_key and chosen[first].body_key == chosen[second].body_key)]  # linked already
+            chosen.append(row)
+    entries = [table.entries[row] for row in chosen]
+    links = exact_links(entries)
+    pairs = [(entries[first], entries[second])
+             for first, second in candidate_pairs(entries, table.signatures[chosen], selection.threshold)
+             if not (entries[first].body_key and entries[first].body_key == entries[second].body_key)]  # linked
+    del chosen
+    verdicts = _verdicts(settings, table, pairs, selection.threshold, kept, notes)
+    if store and kept.added:
+        _keep_verdicts(store, kept, table)
     templates: list[Link] = []
-    verdicts = judge_all(settings.root, pairs, selection.threshold, notes)
-    for (first, second), verdict in zip(pairs, verdicts, strict=True):
+    for (one, other), verdict in zip(pairs, verdicts, strict=True):
         if verdict is None or verdict.similarity < selection.threshold:
             continue
+        first, second = one.path, other.path
         link = Link(first, second, verdict.similarity, verdict.reason, verdict.detail)
         (templates if verdict.reason == TEMPLATE else links).append(link)
     found.groups = group_links(links)
@@ -96,6 +108,33 @@ def find_groups(settings: Settings, ctx: CheckContext, selection: Selection, not
     found.templates = group_links([link for link in templates if in_groups.get(link.first, -1)
                                    != in_groups.get(link.second, -2)])
     return found
+
+
+def _verdicts(settings: Settings, table: Table, pairs: Sequence[tuple[Entry, Entry]], threshold: float,
+              kept: kept_verdicts.KeptVerdicts, notes: list[str] | None) -> list[Verdict | None]:
+    """The verdict on each pair: kept, or judged now (and then recorded in `kept`)."""
+    found: list[Verdict | None] = []
+    to_judge: list[PairToJudge] = []
+    where: list[int] = []
+    for one, other in pairs:
+        verdict = kept.get((one.story_key, other.story_key), threshold) if one.story_key and other.story_key else None
+        if verdict is None:
+            where.append(len(found))
+            to_judge.append((one.path, other.path, table.stories.get(one.path), table.stories.get(other.path)))
+        found.append(verdict)
+    for number, (verdict, first_key, second_key) in zip(where, judge_all(settings.root, to_judge, threshold, notes),
+                                                        strict=True):
+        found[number] = verdict
+        if verdict is not None:
+            kept.record((first_key, second_key), threshold, verdict)
+    return found
+
+
+def _keep_verdicts(store: Store, kept: kept_verdicts.KeptVerdicts, table: Table) -> None:
+    """The verdicts into the store's current generation, but those on stories no post tells now."""
+    generation = store.load()
+    if generation is not None and store.writable:
+        kept_verdicts.save(generation.folder, kept.still_needed(entry.story_key for entry in table.entries))
 
 
 def exact_links(entries: Sequence[Entry]) -> list[Link]:

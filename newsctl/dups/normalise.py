@@ -58,6 +58,30 @@ def story_of(title: str, body: str) -> Story:
     return Story(squash(clean_title), sentences, frozenset(figures_of(clean_title)))
 
 
+_FIELD, _ITEM = "\x1f", "\x1e"  # a packed story's separators (squashed text has no such non-word character)
+
+
+def pack(story: Story) -> str:
+    """The story as one string (for the store and worker processes); unpack reverses it."""
+    return _FIELD.join((story.title, _ITEM.join(sorted(story.title_figures)), _ITEM.join(story.sentences)))
+
+
+def unpack(packed: str) -> Story:
+    title, figures, sentences = packed.split(_FIELD)
+    return Story(title, tuple(sentences.split(_ITEM)) if sentences else (),
+                 frozenset(figures.split(_ITEM)) if figures else frozenset())
+
+
+def story_key(story: Story) -> int:
+    """A 64-bit key of everything a verdict reads (title, its figures, the sentences): two posts
+    with these keys get the verdict that two stories with these keys got (compare.judge reads
+    only the stories). Never 0 (0: no story)."""
+    from hashlib import blake2b
+
+    digest = blake2b(pack(story).encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") or 1
+
+
 def strip_title_marks(title: str) -> str:
     return _REPOST_MARK.sub("", title).strip()
 

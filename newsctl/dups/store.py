@@ -33,20 +33,24 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newsctl import __version__
 from newsctl.cache import RACY_NS
 from newsctl.config import ROOT_MARKERS, Settings
 from newsctl.dups.signature import BANDS, NUM_PERM, SHINGLE, band_keys
 
-FORMAT = 1
+if TYPE_CHECKING:
+    import numpy as np
+
+FORMAT = 2  # 2: stories.u64 (the story keys verdicts are kept by)
 _MAGIC = f"newsctl-dups-{FORMAT}-{__version__}-{SHINGLE}-{NUM_PERM}-{BANDS}"
 _M64 = 0xFFFFFFFFFFFFFFFF
 _NO_SIGNATURE = (0xFFFFFFFF,) * NUM_PERM
 _FIELDS = 15
 
 
-@dataclass
+@dataclass(slots=True)  # slots: 100k of them in a whole-archive run
 class Entry:
     """What the store keeps of one post; `signature` is None when it has no story text."""
 
@@ -66,6 +70,7 @@ class Entry:
     headline: str | None = None  # the story's title (normalise.Story.title): reposts keep it
     shingles: int = 0  # how many distinct shingles the story has (for estimating containment)
     signature: tuple[int, ...] | None = None
+    story_key: int = 0  # normalise.story_key of its story (0: none): verdicts are kept by it
 
     def line(self) -> str:
         values = [self.path, str(self.size), str(self.mtime_ns), self.id, self.day or "", self.title_key or "",
@@ -168,6 +173,31 @@ class Generation:
             found.append(entry)
         return found
 
+    def columns(self) -> tuple[list[Entry], np.ndarray, np.ndarray]:
+        """Every entry without its signature, the signatures as one (entries, NUM_PERM) uint32
+        array (NO_SIGNATURE rows: no text) and the story keys (uint64): the whole-archive path,
+        which never holds 100k signatures as Python ints."""
+        import numpy as np
+
+        rows, found = [], []
+        for row, line in enumerate(self._lines()):
+            entry = _parse_line(line)
+            if entry is not None:
+                rows.append(row)
+                found.append(entry)
+        signatures = np.frombuffer(self._view("signatures.u32", "I"), dtype="<u4").reshape(-1, NUM_PERM)
+        try:
+            keys = np.frombuffer(_mapped(self.folder / "stories.u64"), dtype="<u8")
+        except OSError:
+            keys = np.zeros(0, dtype="<u8")
+        if len(keys) != self.count:
+            keys = np.zeros(self.count, dtype="<u8")  # damaged: no verdict is then reused
+        chosen = np.array(rows, dtype=np.int64)
+        story_keys = keys[chosen]
+        for entry, key in zip(found, story_keys.tolist(), strict=True):
+            entry.story_key = key
+        return found, np.array(signatures[chosen], dtype=np.uint32), story_keys
+
     def paths(self) -> set[str]:
         """The paths (relative to the root) of every entry."""
         return {line.split("\t", 1)[0] for line in self._lines()}
@@ -252,15 +282,17 @@ class Store:
                 and isinstance(exact, int) and sizes["bands.key"] == bands * 8 and sizes["bands.row"] == bands * 4
                 and sizes["exact.key"] == exact * 8 and sizes["exact.row"] == exact * 4)
 
-    def save(self, entries: Sequence[Entry], folders: dict[str, int]) -> None:
+    def save(self, entries: Sequence[Entry], folders: dict[str, int], signatures: np.ndarray | None = None) -> None:
         """Write a new generation with these entries (recent or unstorable ones left out), make
-        it current and remove the older ones. Best effort: any failure leaves the old one."""
+        it current and remove the older ones. Best effort: any failure leaves the old one.
+        `signatures`: row n is entries[n]'s signature (NO_SIGNATURE without text), used instead
+        of Entry.signature (the whole-archive path keeps them in one array)."""
         if not self.writable:
             return
         import secrets  # local: only writers need them (pre-commit reads)
         import shutil
 
-        kept = [entry for entry in entries if recordable(entry)]
+        kept, signatures = _recordable_rows(entries, signatures)
         if len(kept) < len(entries):
             folders = {}  # some posts are not recorded: readers must list the folders to find them
         token = secrets.token_hex(6)
@@ -269,7 +301,9 @@ class Store:
             for parent in (self.folder.parent.parent, self.folder.parent, self.folder):
                 parent.mkdir(mode=0o700, exist_ok=True)
             folder.mkdir(mode=0o700)
-            bands, exact = _write_tables(folder, kept)
+            bands, exact = _write_tables(folder, kept) if signatures is None else _write_tables_numpy(folder, kept,
+                                                                                                      signatures)
+            _write_story_keys(folder, kept)
             lines = [f"{_MAGIC}\n".encode(), *(f"{entry.line()}\n".encode("utf-8", "surrogateescape")
                                                for entry in kept)]
             offsets = array.array("Q", itertools.accumulate((len(line) for line in lines), initial=0))[1:]
@@ -334,14 +368,37 @@ def _write_tables(folder: Path, entries: Sequence[Entry]) -> tuple[int, int]:
     return len(band_pairs), len(exact_pairs)
 
 
-def _write_tables_numpy(folder: Path, entries: Sequence[Entry]) -> tuple[int, int]:
+def _recordable_rows(entries: Sequence[Entry], signatures: np.ndarray | None,
+                     ) -> tuple[list[Entry], np.ndarray | None]:
+    """The entries the store records, and their rows of `signatures`."""
+    keep = [recordable(entry) for entry in entries]
+    kept = [entry for entry, recorded in zip(entries, keep, strict=True) if recorded]
+    if signatures is None or len(kept) == len(entries):
+        return kept, signatures
+    import numpy as np
+
+    return kept, signatures[np.array(keep, dtype=bool)]
+
+
+def _write_story_keys(folder: Path, entries: Sequence[Entry]) -> None:
+    keys = array.array("Q", (entry.story_key for entry in entries))
+    if sys.byteorder != "little":
+        keys.byteswap()
+    (folder / "stories.u64").write_bytes(keys.tobytes())
+
+
+def _write_tables_numpy(folder: Path, entries: Sequence[Entry], signatures: np.ndarray | None = None,
+                        ) -> tuple[int, int]:
     import numpy as np
 
     from newsctl.dups.signature import band_keys_numpy
 
-    signatures = np.array([entry.signature or _NO_SIGNATURE for entry in entries], dtype="<u4").reshape(-1, NUM_PERM)
+    if signatures is None:
+        signatures = np.array([entry.signature or _NO_SIGNATURE for entry in entries],
+                              dtype="<u4").reshape(-1, NUM_PERM)
+    signatures = signatures.astype("<u4", copy=False)
     (folder / "signatures.u32").write_bytes(signatures.tobytes())
-    with_text = np.array([entry.signature is not None for entry in entries], dtype=bool)
+    with_text = (signatures != 0xFFFFFFFF).any(axis=1)
     rows = np.nonzero(with_text)[0].astype("<u4")
     keys = band_keys_numpy(signatures[rows]).astype("<u8")
     band_rows = np.repeat(rows, keys.shape[1])
