@@ -10,8 +10,10 @@ grouped apart.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -76,6 +78,25 @@ class Selection:
 def find_groups(settings: Settings, ctx: CheckContext, selection: Selection, notes: list[str] | None = None,
                 use_store: bool = True) -> Found:
     """Groups of exact and near copies among the selected posts, and template look-alikes apart."""
+    with fewer_collections():
+        return _find_groups(settings, ctx, selection, notes, use_store)
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """The cyclic garbage collector run less often: a whole-archive table is 100k long-lived
+    objects, which the default thresholds would traverse again and again while it is built
+    (nothing here makes cycles that matter)."""
+    threshold = gc.get_threshold()
+    gc.set_threshold(max(threshold[0], 100_000), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+
+
+def _find_groups(settings: Settings, ctx: CheckContext, selection: Selection, notes: list[str] | None,
+                 use_store: bool) -> Found:
     store = Store(settings) if use_store else None
     generation = store.load() if store else None
     kept = kept_verdicts.load(generation.folder if generation else None)  # before refresh replaces it
