@@ -198,6 +198,17 @@ def test_render_plain_and_csv(dup_archive: Path) -> None:
     assert sum(row.startswith("duplicate,1,") for row in rows) == 2
 
 
+def test_json_text_is_what_the_json_module_writes(dup_archive: Path) -> None:
+    from newsctl.render.dups import json_text
+
+    data = as_dict(run(load_settings(dup_archive), DupsOptions()))
+    assert data["groups"] and data["templates"]
+    odd = {"empty": [], "none": {}, "values": [1, -0.0, 1e300, 0.1, True, False, None, float("nan"), float("-inf")],
+           "text": ['"quoted"\n\t\\', "中文，全角", "\x01\u2028", "\ud800"], "nested": [[[]], [{"a": [1, "b"]}]]}
+    for value in (data, odd, [], {}, "x", 3):
+        assert json_text(value) == json.dumps(value, ensure_ascii=False, indent=2)
+
+
 # ---- the store -------------------------------------------------------------------------------------
 
 def test_store_is_incremental(dup_archive: Path) -> None:

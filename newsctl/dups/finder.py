@@ -55,6 +55,7 @@ class Found:
     templates: list[Group] = field(default_factory=list)  # near only through a shared template
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path relative to the root, reason)
     checked: int = 0
+    judged: int = 0  # candidate pairs judged in this run (the others' verdicts were kept in the store)
 
 
 @dataclass
@@ -114,7 +115,7 @@ def _find_groups(settings: Settings, ctx: CheckContext, selection: Selection, no
              for first, second in candidate_pairs(entries, table.signatures[chosen], selection.threshold)
              if not (entries[first].body_key and entries[first].body_key == entries[second].body_key)]  # linked
     del chosen
-    verdicts = _verdicts(settings, table, pairs, selection.threshold, kept, notes)
+    verdicts, found.judged = _verdicts(settings, table, pairs, selection.threshold, kept, notes)
     if store and kept.added:
         _keep_verdicts(store, kept, table)
     templates: list[Link] = []
@@ -132,8 +133,9 @@ def _find_groups(settings: Settings, ctx: CheckContext, selection: Selection, no
 
 
 def _verdicts(settings: Settings, table: Table, pairs: Sequence[tuple[Entry, Entry]], threshold: float,
-              kept: kept_verdicts.KeptVerdicts, notes: list[str] | None) -> list[Verdict | None]:
-    """The verdict on each pair: kept, or judged now (and then recorded in `kept`)."""
+              kept: kept_verdicts.KeptVerdicts, notes: list[str] | None) -> tuple[list[Verdict | None], int]:
+    """The verdict on each pair: kept, or judged now (and then recorded in `kept`); and how many
+    were judged now."""
     found: list[Verdict | None] = []
     to_judge: list[PairToJudge] = []
     where: list[int] = []
@@ -148,7 +150,7 @@ def _verdicts(settings: Settings, table: Table, pairs: Sequence[tuple[Entry, Ent
         found[number] = verdict
         if verdict is not None:
             kept.record((first_key, second_key), threshold, verdict)
-    return found
+    return found, len(to_judge)
 
 
 def _keep_verdicts(store: Store, kept: kept_verdicts.KeptVerdicts, table: Table) -> None:
