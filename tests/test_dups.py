@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 from conftest import Cli, post_text
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from newsctl.commands.dups import DupsOptions, DupsResult, run
 from newsctl.config import load_settings
@@ -390,3 +393,15 @@ def test_validate_names_the_original_when_every_post_is_new(cli: Cli, make_archi
     })
     result = cli("--root", root, "validate", "--select", "NC6", "--format", "json", root / REPOST)
     assert [(f["code"], ORIGINAL in str(f["message"])) for f in json.loads(result.stdout)] == [("NC604", True)]
+
+
+SENTENCE_ALPHABET = list("沪指收涨跌了。！？!?；;\n，, 臺灣ＡＢＣａ１２３.%（）ΣİＸ\u3000")
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(SENTENCE_ALPHABET), max_size=80))
+def test_the_body_normalised_at_once_gives_each_sentence_squashed(body: str) -> None:
+    from newsctl.dups.normalise import _SENTENCE_END, squash, strip_boilerplate
+
+    one_by_one = tuple(s for s in (squash(part) for part in _SENTENCE_END.split(strip_boilerplate(body))) if s)
+    assert story_of("", body).sentences == one_by_one

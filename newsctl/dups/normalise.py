@@ -53,8 +53,10 @@ class Story:
 def story_of(title: str, body: str) -> Story:
     """The story of a post from its front-matter title and its raw body (Markdown or HTML)."""
     clean_title = strip_title_marks(title)
-    clean_body = strip_boilerplate(body)
-    sentences = tuple(s for s in (squash(part) for part in _SENTENCE_END.split(clean_body)) if s)
+    # normalize maps character to character, and a sentence end only to a sentence end (！ to !),
+    # so the body is normalised once, then split: the sentences `squash` would give one by one
+    normal_body = normalize(strip_boilerplate(body))
+    sentences = tuple(s for s in (_NOT_WORD.sub("", part) for part in _SENTENCE_END.split(normal_body)) if s)
     return Story(squash(clean_title), sentences, frozenset(figures_of(clean_title)))
 
 
