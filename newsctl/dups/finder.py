@@ -162,16 +162,20 @@ def _keep_verdicts(store: Store, kept: kept_verdicts.KeptVerdicts, table: Table)
 
 def exact_links(entries: Sequence[Entry]) -> list[Link]:
     """Links between posts with the same id, title and date, or body (each group chained)."""
-    keyed: dict[tuple[str, object], list[str]] = defaultdict(list)
+    by_id: dict[str, list[str]] = defaultdict(list)
+    by_title_date: dict[tuple[str, float], list[str]] = defaultdict(list)
+    by_body: dict[str, list[str]] = defaultdict(list)
     for entry in entries:
-        keyed[(SAME_ID, entry.id)].append(entry.path)
+        by_id[entry.id].append(entry.path)
         if entry.title_key and entry.moment is not None:
-            keyed[(SAME_TITLE_DATE, (entry.title_key, entry.moment))].append(entry.path)
+            by_title_date[(entry.title_key, entry.moment)].append(entry.path)
         if entry.body_key:
-            keyed[(SAME_BODY, entry.body_key)].append(entry.path)
+            by_body[entry.body_key].append(entry.path)
     links = []
-    for (reason, _), paths in keyed.items():
-        links += [Link(paths[0], other, 1.0, reason) for other in paths[1:]]
+    for reason, keyed in ((SAME_ID, by_id), (SAME_TITLE_DATE, by_title_date), (SAME_BODY, by_body)):
+        for paths in keyed.values():
+            if len(paths) > 1:
+                links += [Link(paths[0], other, 1.0, reason) for other in paths[1:]]
     return links
 
 
