@@ -130,7 +130,8 @@ def test_the_edge_set_covers_what_jekyll_refuses_drops_and_defers(edge_build: Je
     """The edge posts keep their purpose: some abort the build, some are left out, one is future."""
     files = _site_files(EDGE)
     assert {"_posts/2022-06-01-zone-only.md", "_posts/2022-06-01-empty-date.md",
-            "_posts/2022-06-01-liquid-bad-tag.md", "_posts/2022-06-01-liquid-unclosed.md"} <= set(edge_build.aborts)
+            "_posts/2022-06-01-liquid-bad-tag.md", "_posts/2022-06-01-liquid-unclosed.md",
+            "_posts/2022-06-01-bad-yaml-liquid-tag.md"} <= set(edge_build.aborts)
     left_out = [rel for rel in files if rel not in edge_build.published and rel not in edge_build.aborts]
     assert {"_posts/2022-06-01-published-false.md", "_posts/2022-06-01-published-null.md",
             "_posts/2099-01-01-future.md", "_posts/no-date-name.md"} <= set(left_out)
@@ -193,3 +194,39 @@ def test_edge_post_through_show_json(edge_build: JekyllBuild, rel: str) -> None:
 @pytest.mark.parametrize("rel", _site_files(CORPUS))
 def test_corpus_post_through_show_json(corpus_build: JekyllBuild, rel: str) -> None:
     assert cli_disagreements(corpus_build, rel, _shown(CORPUS, rel)) == []
+
+
+# ---- what `validate` says of each post, against what Jekyll did --------------------------------------
+
+SITES = {"edge": (EDGE, "edge_build"), "corpus": (CORPUS, "corpus_build")}
+
+
+def _built_and_found(request: pytest.FixtureRequest, site: str) -> tuple[Path, JekyllBuild, dict[str, list[dict]]]:
+    root, build_fixture = SITES[site]
+    build: JekyllBuild = request.getfixturevalue(build_fixture)
+    result = Cli()("--root", root, "validate", "--no-cache", "--format", "json")
+    assert result.code in (0, 1), result
+    found: dict[str, list[dict]] = {}
+    for finding in json.loads(result.stdout):
+        found.setdefault(Path(finding["path"]).resolve().relative_to(root.resolve()).as_posix(), []).append(finding)
+    return root, build, found
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_every_post_that_stops_the_build_gets_an_error(request: pytest.FixtureRequest, site: str) -> None:
+    _, build, found = _built_and_found(request, site)
+    assert [rel for rel in build.aborts if not any(f["severity"] == "error" for f in found.get(rel, []))] == []
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_every_post_whose_liquid_changes_its_text_gets_a_finding(request: pytest.FixtureRequest, site: str) -> None:
+    root, build, found = _built_and_found(request, site)
+    files = set(_site_files(root))
+    # (a body whose only Liquid is {% raw %} is published as its author meant: what `add` writes)
+    changed = [rel for rel, row in build.published.items() if rel in files
+               and (model := model_of(root, rel)).front_matter is not None
+               and row["body"].replace("\r\n", "\n") != model.front_matter.body.replace("\r\n", "\n")
+               and not (model.liquid is not None and model.liquid.only_raw)]
+    if site == "edge":
+        assert "_posts/2022-06-01-bad-yaml-liquid-output.md" in changed  # broken YAML, the body rendered
+    assert [rel for rel in changed if not {"NC505", "NC506"} & {f["code"] for f in found.get(rel, [])}] == []
