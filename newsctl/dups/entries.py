@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newsctl.config import Settings
-from newsctl.discovery import list_archive_posts
+from newsctl.discovery import marked_listing
 from newsctl.dups.compare import Verdict, judge
 from newsctl.dups.normalise import Story, pack, story_key, story_of, unpack
 from newsctl.dups.signature import NUM_PERM, shingles
-from newsctl.dups.store import Entry, Store, folder_mtimes, recordable
+from newsctl.dups.store import Entry, Generation, Store, recordable
 from newsctl.parallel import map_chunks
 from newsctl.post import Post, read_post
 from newsctl.rules import CheckContext, front_matter_read, post_facts
@@ -134,9 +134,10 @@ def refresh_table(settings: Settings, ctx: CheckContext, paths: Sequence[str] | 
     import numpy as np
 
     root = str(settings.root)
-    if paths is None:
-        paths = list_archive_posts(settings)
     generation = Store(settings).load() if use_store else None
+    marks: dict[str, int] = {}  # given paths: no folder is known to be complete
+    if paths is None:
+        paths, marks = listed_with_marks(settings, generation)
     stored, stored_signatures, _ = generation.columns() if generation else ([], None, None)
     known = {entry.path: row for row, entry in enumerate(stored)}
     entries: list[Entry | None] = []
@@ -170,10 +171,19 @@ def refresh_table(settings: Settings, ctx: CheckContext, paths: Sequence[str] | 
     result = [entry for entry in entries if entry is not None]
     # Rewritten when it would record something new, or forget a post that is gone (posts changed
     # in the last seconds are not recorded: rewriting for them alone would change nothing).
-    if use_store and (any(map(recordable, fresh)) or len(known) > len(result) - len(missing)):
-        folders = folder_mtimes({path.rsplit("/", 1)[0] for path in paths})
-        Store(settings).save(result, folders, signatures)
+    if use_store and (any(map(recordable, fresh)) or len(known) > len(result) - len(missing)
+                      or (generation is not None and generation.meta.get("folders") != marks)):
+        Store(settings).save(result, marks, signatures)
     return Table(result, signatures, stories)
+
+
+def listed_with_marks(settings: Settings, generation: Generation | None) -> tuple[list[str], dict[str, int]]:
+    """Every post (absolute paths, real files only) and the marks of their folders, taken before
+    listing them (discovery.marked_listing; the store's last marks say which folders to mark first)."""
+    known = generation.meta.get("folders") if generation is not None else None
+    listing, marks = marked_listing(settings, known if isinstance(known, dict) else (), relist=False,
+                                    trust_md_names=False)
+    return [f"{folder}/{name}" for folder, names in listing for name in names], marks
 
 
 def _unchanged(path: str, entry: Entry) -> bool:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newsctl.config import Settings
+from newsctl.discovery import folder_mtimes
 from newsctl.engine import integrity
 from newsctl.engine.lock import IndexBusy, acquire, write_lock
 from newsctl.engine.plan import Plan, make_plan
@@ -47,7 +48,6 @@ from newsctl.engine.store import (
     Manifest,
     SegmentView,
     State,
-    folder_mtimes,
     latest_generation,
     read_manifest,
     read_state,

@@ -55,10 +55,18 @@ def as_findings(rule: Rule, post: Post, ctx: CheckContext) -> list[Finding]:
 
 def _body_line(post: Post, line_in_body: int) -> int:
     """The file line of line `line_in_body` of the body Jekyll renders (which starts after the
-    blank lines that follow the closing `---`)."""
-    body = post.body if post.ok and post.raw else post.raw
+    blank lines that follow the closing `---`). Where newsctl could not read the front matter,
+    Jekyll's own split says where the body starts: Jekyll renders it all the same."""
+    pub = _last[1] if _last[0] is post else None
+    fm = pub.front_matter if pub is not None else None
+    if post.ok and post.raw:
+        body, start = post.body, post.body_line
+    elif fm is not None and fm.found:
+        text = post.raw.replace("\r\n", "\n").removeprefix("\ufeff")
+        body, start = fm.body, text.count("\n", 0, fm.body_offset) + 1
+    else:
+        body, start = post.raw, 1
     blank = len(body) - len(body.lstrip("\n"))
-    start = post.body_line if post.ok and post.raw else 1
     return start + body.count("\n", 0, blank) + line_in_body - 1
 
 
