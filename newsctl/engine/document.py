@@ -4,9 +4,12 @@ See docs/search.md for the fields and docs/analysis.md for the token streams."""
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timezone
 from pathlib import Path
@@ -135,10 +138,12 @@ def _document(post: Any, rel: str) -> IndexedDocument:
     tags = list(pub.tags) if pub is not None else post.tags
     published = pub is None or (pub.kind in ("post", "page") and (pub.published or pub.future))
     title_norm, text_norm = normalize(title), normalize(extracted.text)
+    with no_collection():  # millions of strings for a huge post, no cycle among them
+        title_words, body_words = words_of(title_norm), words_of(text_norm)
+        title_ngrams, body_ngrams = ngram_terms(title_norm), ngram_terms(text_norm)
     return IndexedDocument(
         path=rel, id=post.id, title=title, date=int(moment.timestamp()), date_text=moment.isoformat(),
-        title_words=words_of(title_norm), body_words=words_of(text_norm),
-        title_ngrams=ngram_terms(title_norm), body_ngrams=ngram_terms(text_norm),
+        title_words=title_words, body_words=body_words, title_ngrams=title_ngrams, body_ngrams=body_ngrams,
         categories=categories, tags=tags, stocks=list(extracted.stocks),
         media=extracted.media or None, source=extracted.source_url or None,
         status=["published" if published else "unpublished"])
@@ -167,6 +172,22 @@ def words_of(norm: str) -> list[str]:
         terms += word_terms(norm[start:end])
         start = end
     return terms
+
+
+@contextmanager
+def no_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused for the block. Adding a huge post, or writing a segment,
+    allocates millions of objects, none in a reference cycle; each allocation burst would start
+    a collection that walks every tracked object of the process (the segment's posting lists
+    among them), again and again. Nothing of the block leaves a cycle behind to collect."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def prepare_process(settings: Settings) -> None:

@@ -39,6 +39,8 @@ class SegmentSink:
     def take(self, result: Analysed) -> Outcome:
         """Index the post (if it has a document); return what the parent needs to know, compactly."""
         if result.doc is not None:
+            if self.builder is not None and self.builder.would_overflow(result.doc):
+                self.flush()
             if self.builder is None:
                 self.builder = SegmentBuilder(self.storage, self.schema, self.budget)
             self.builder.add(result.doc)
