@@ -27,6 +27,7 @@ from benchmarks.stats import Spread
 
 HUGE_BYTES = 4_800_000  # below post.MAX_POST_BYTES (5 MB): a bigger post is skipped (NC105), not read
 MB = 1024 * 1024
+TARGET_ROW = "index a 4.8 MB post (worst case)"  # the issue's target: <= 5 s, <= +300 MB
 
 
 @dataclass
@@ -108,14 +109,17 @@ def _runs(root: Path, repeat: int, env: dict[str, str]) -> list[RunResult]:
     return [run_with_peak_rss(command, REPO_ROOT, env) for _ in range(repeat)]
 
 
-def measure_huge_posts(work: Path, repeat: int, env: dict[str, str]) -> list[HugeRow]:
-    """The rows: one worst-case post, three worst-case posts, one realistic post."""
+def measure_huge_posts(work: Path, repeat: int, env: dict[str, str], only_target: bool = False) -> list[HugeRow]:
+    """The rows: one worst-case post, three worst-case posts, one realistic post (`only_target`: the
+    first alone, for a smoke run)."""
     cases: list[tuple[str, Callable[[], list[str] | None]]] = [
-        ("index a 4.8 MB post (worst case)", lambda: [worst_case_body(HUGE_BYTES)]),
+        (TARGET_ROW, lambda: [worst_case_body(HUGE_BYTES)]),
         ("index three 4.8 MB posts (worst case)",
          lambda: [worst_case_body(HUGE_BYTES, seed) for seed in (7, 8, 9)]),
         ("index a 4.8 MB post (real text)", lambda: (lambda b: [b] if b else None)(realistic_body(HUGE_BYTES))),
     ]
+    if only_target:
+        cases = cases[:1]
     base = _runs(_archive(work, "huge-base", []), repeat, env)
     rows = []
     for name, make in cases:
