@@ -62,11 +62,12 @@ class View:
         generation, row = self._locate(row)
         return generation.estimate_inputs(row)
 
-    def known_names(self, folder: str) -> set[str]:
-        """The file names the store holds in a folder (relative to the root)."""
-        names = set(self.base.names.get(folder, ()))
+    def known_names(self, folder: str) -> dict[str, tuple[int, int]]:
+        """The file names the store holds in a folder (relative to the root), with the size and
+        mtime_ns recorded (the recent layer's over the whole generation's)."""
+        names = dict(self.base.names.get(folder, {}))
         if self.recent is not None:
-            names.update(self.recent.names.get(folder, ()))
+            names.update(self.recent.names.get(folder, {}))
         return names
 
     def _locate(self, row: int) -> tuple[Generation, int]:
@@ -86,15 +87,9 @@ class View:
             return False
         kept = [entry for entry in merged if storable(entry.path)]
         racy = [entry.path for entry in kept if not recordable(entry)]
-        expected = self.store.current_tokens()
-        layered_on = [self.base_token] + ([self.recent.folder.name[4:]] if self.recent is not None else [])
-
-        def current_line(token: str) -> str | None:
-            # compare-and-swap: a whole generation written meanwhile must not be hidden
-            return f"{self.base_token} {token}" if self.store.current_tokens() == expected == layered_on else None
-
+        layered_on = [self.base_token] + ([self.recent.token] if self.recent is not None else [])
         extra = {"folders": trusted_marks(marks, merged, kept), "base": self.base_token, "racy": racy}
-        token = self.store.publish(kept, extra, current_line)
+        token = self.store.publish(kept, extra, layered_on)
         if token is not None:
             self.store.remove_old(self.base_token, token)
         return True
