@@ -48,7 +48,7 @@ from newsctl.config import ROOT_MARKERS, Settings
 from newsctl.discovery import UNSURE, pack_listing, unpack_listing
 from newsctl.dups.signature import BANDS, NUM_PERM, SHINGLE, band_keys
 
-FORMAT = 2  # 2: names.bin, folder marks relative to the root, the recent layer
+FORMAT = 3  # 2: names.bin, folder marks relative to the root, the recent layer; 3: sizes and mtimes in names.bin
 _MAGIC = f"newsctl-dups-{FORMAT}-{__version__}-{SHINGLE}-{NUM_PERM}-{BANDS}"
 _M64 = 0xFFFFFFFFFFFFFFFF
 _NO_SIGNATURE = (0xFFFFFFFF,) * NUM_PERM
