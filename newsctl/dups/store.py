@@ -310,6 +310,16 @@ class Store:
         token = self.publish(kept, {"folders": trusted_marks(folders, entries, kept)})
         if token:
             self.remove_old(token)
+            self._remove_other_stores()
+
+    def _remove_other_stores(self) -> None:
+        """Stores of other formats, versions or zones beside this one: never read again."""
+        import shutil
+
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self.folder.parent):
+                if entry.name.startswith("dups-") and entry.path != str(self.folder) and entry.is_dir():
+                    shutil.rmtree(entry.path, ignore_errors=True)
 
     def publish(self, kept: Sequence[Entry], extra: Mapping[str, object],
                 layered_on: Sequence[str] | None = None) -> str | None:
