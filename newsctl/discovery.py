@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache, partial
@@ -43,6 +44,17 @@ def glob_to_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z")
 
 
+def is_archive_post(settings: Settings, relative: str) -> bool:
+    """Whether a path (relative to the root) is one of the archive's posts by the `posts` globs."""
+    return not relative.startswith(("/", "../")) and any(regex.match(relative)
+                                                        for regex in _post_regexes(tuple(settings.posts)))
+
+
+@cache
+def _post_regexes(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    return tuple(glob_to_regex(pattern) for pattern in patterns)
+
+
 def walk_files(base: Path) -> Iterator[Path]:
     """Files under `base`, sorted, never following directory symlinks (no loops)."""
     for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
@@ -61,6 +73,9 @@ def list_archive_posts(settings: Settings) -> list[str]:
     pre-commit path). Directory symlinks are not followed (no loops)."""
     return [f"{folder}/{name}" for folder, names in archive_names(settings, trust_md_names=False)
             for name in names]
+
+
+Listing = list[tuple[str, list[str]]]  # (absolute folder, file names), as archive_names gives it
 
 
 def archive_names(settings: Settings, trust_md_names: bool,
@@ -85,7 +100,6 @@ def archive_names(settings: Settings, trust_md_names: bool,
     return list(folders.items())
 
 
-Listing = list[tuple[str, list[str]]]  # (absolute folder, file names), as archive_names gives it
 FindNeighbours = Callable[[set[str], set[str]], Listing]  # (days, ids) -> the names names.is_neighbour accepts
 
 
@@ -145,6 +159,73 @@ def pack_listing(listing: Listing) -> bytes:
 def unpack_listing(data: bytes) -> Listing:
     text = data.decode("utf-8", "surrogateescape")
     return [(folder, names) for folder, *names in (part.split("\0") for part in text.split("\0\0")) if folder]
+
+
+UNSURE = -2  # the mark of a folder that must be listed again (no mtime is negative)
+FOLDER_RACY_NS = 50_000_000  # a folder changed this recently may change again within its timestamp's tick
+TICK_SECONDS = 0.02  # longer than the kernel's coarse timestamp tick (1-10 ms)
+
+
+def folder_mtimes(root: Path, folders: Iterable[str]) -> dict[str, int]:
+    """mtime_ns of folders relative to root; -1 for an absent one (it appears when created)."""
+    mtimes = {}
+    for folder in folders:
+        try:
+            mtimes[folder] = os.stat(root / folder).st_mtime_ns
+        except (OSError, ValueError):  # (ValueError: a NUL in a damaged record)
+            mtimes[folder] = -1
+    return mtimes
+
+
+def marked_listing(settings: Settings, known_dirs: Iterable[str], relist: bool, trust_md_names: bool = True,
+                   listdir: Callable[[str], list[str]] = os.listdir) -> tuple[Listing, dict[str, int]]:
+    """archive_names and the marks of the folders that hold posts or may
+    receive them (relative to the root -> mtime_ns), each taken BEFORE the folder was listed: a
+    post added meanwhile moves its folder past its mark, and whoever compares the marks later
+    lists it again.
+
+    `known_dirs` (the last run's folders) and the post globs' bases are marked first. A folder
+    first seen in the listing is marked after it; that mark is sure only when older than the
+    listing (by the tick the kernel's timestamps may lag). Unsure folders (also any changed
+    within that tick) are listed again after a tick (`relist`), or marked UNSURE, which no later
+    mtime equals."""
+    root = settings.root
+    marks = folder_mtimes(root, {*known_dirs, *(literal_prefix(pattern) for pattern in settings.posts)})
+    marked_at = time.time_ns()
+    listed: dict[str, list[str]] = {}
+
+    def listing_once(folder: str) -> list[str]:
+        names = listed[folder] = listdir(folder)
+        return names
+
+    listing = archive_names(settings, trust_md_names, listdir=listing_once)
+    folders = _post_folders(settings, root, listed, listing)
+    marks.update(folder_mtimes(root, (folder for folder in folders if folder not in marks)))
+    unsure = {rel for rel, mark in marks.items() if mark > marked_at - FOLDER_RACY_NS}
+    if unsure and relist:
+        time.sleep(TICK_SECONDS)  # later changes get a later timestamp than the marks
+        again = {f"{root}/{rel}" if rel else str(root) for rel in unsure}
+        first = dict(listed)
+        listing = archive_names(settings, trust_md_names,
+                                listdir=lambda folder: listing_once(folder) if folder in again or folder not in first
+                                else first[folder])
+        # A folder first seen now was listed after the marks: unsure until the next run marks it.
+        unsure = _post_folders(settings, root, listed, listing) - folders
+        folders |= unsure
+    return listing, {folder: UNSURE if folder in unsure else marks[folder] for folder in folders}
+
+
+def _post_folders(settings: Settings, root: Path, listed: Iterable[str], listing: Listing) -> set[str]:
+    """The folders that hold posts or may receive them (relative to the root): the globs' bases,
+    every folder listed or holding posts, and the folders between them and the root."""
+    cut = len(str(root)) + 1
+    folders: set[str] = {literal_prefix(pattern) for pattern in settings.posts}
+    for folder in [*listed, *(folder for folder, _ in listing)]:
+        rel_dir = folder[cut:]
+        while rel_dir and rel_dir not in folders:
+            folders.add(rel_dir)
+            rel_dir = rel_dir.rpartition("/")[0]
+    return folders
 
 
 def _name_filter(pattern: str, base: str) -> tuple[str | None, Callable[[str, list[str]], list[str]]]:

@@ -64,10 +64,24 @@ def edge_build(tmp_path_factory: pytest.TempPathFactory) -> JekyllBuild:
 
 
 @pytest.fixture(scope="module")
-def corpus_build(tmp_path_factory: pytest.TempPathFactory) -> JekyllBuild:
+def corpus_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the corpus with the _config.yml it is built with: newsctl reads the same site."""
     if not CORPUS.is_dir():
         pytest.skip("../shared/corpus/finews is absent")
+    root = tmp_path_factory.mktemp("corpus-site") / "finews"
+    shutil.copytree(CORPUS, root)
+    (root / "_config.yml").write_text(CORPUS_CONFIG, encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def corpus_build(corpus_root: Path, tmp_path_factory: pytest.TempPathFactory) -> JekyllBuild:
     return jekyll_build(read_tree(CORPUS), CORPUS_CONFIG, tmp_path_factory.mktemp("jekyll-corpus"))
+
+
+@pytest.fixture(scope="module")
+def edge_root() -> Path:
+    return EDGE
 
 
 def model_of(root: Path, rel: str) -> Publication:
@@ -122,15 +136,16 @@ def test_edge_post_as_jekyll_publishes_it(edge_build: JekyllBuild, rel: str) -> 
 
 
 @pytest.mark.parametrize("rel", _site_files(CORPUS))
-def test_corpus_post_as_jekyll_publishes_it(corpus_build: JekyllBuild, rel: str) -> None:
-    assert disagreements(corpus_build, rel, model_of(CORPUS, rel)) == []
+def test_corpus_post_as_jekyll_publishes_it(corpus_build: JekyllBuild, corpus_root: Path, rel: str) -> None:
+    assert disagreements(corpus_build, rel, model_of(corpus_root, rel)) == []
 
 
 def test_the_edge_set_covers_what_jekyll_refuses_drops_and_defers(edge_build: JekyllBuild) -> None:
     """The edge posts keep their purpose: some abort the build, some are left out, one is future."""
     files = _site_files(EDGE)
     assert {"_posts/2022-06-01-zone-only.md", "_posts/2022-06-01-empty-date.md",
-            "_posts/2022-06-01-liquid-bad-tag.md", "_posts/2022-06-01-liquid-unclosed.md"} <= set(edge_build.aborts)
+            "_posts/2022-06-01-liquid-bad-tag.md", "_posts/2022-06-01-liquid-unclosed.md",
+            "_posts/2022-06-01-bad-yaml-liquid-tag.md"} <= set(edge_build.aborts)
     left_out = [rel for rel in files if rel not in edge_build.published and rel not in edge_build.aborts]
     assert {"_posts/2022-06-01-published-false.md", "_posts/2022-06-01-published-null.md",
             "_posts/2099-01-01-future.md", "_posts/no-date-name.md"} <= set(left_out)
@@ -191,5 +206,41 @@ def test_edge_post_through_show_json(edge_build: JekyllBuild, rel: str) -> None:
 
 
 @pytest.mark.parametrize("rel", _site_files(CORPUS))
-def test_corpus_post_through_show_json(corpus_build: JekyllBuild, rel: str) -> None:
-    assert cli_disagreements(corpus_build, rel, _shown(CORPUS, rel)) == []
+def test_corpus_post_through_show_json(corpus_build: JekyllBuild, corpus_root: Path, rel: str) -> None:
+    assert cli_disagreements(corpus_build, rel, _shown(corpus_root, rel)) == []
+
+
+# ---- what `validate` says of each post, against what Jekyll did --------------------------------------
+
+SITES = ("edge", "corpus")
+
+
+def _built_and_found(request: pytest.FixtureRequest, site: str) -> tuple[Path, JekyllBuild, dict[str, list[dict]]]:
+    root: Path = request.getfixturevalue(f"{site}_root")
+    build: JekyllBuild = request.getfixturevalue(f"{site}_build")
+    result = Cli()("--root", root, "validate", "--no-cache", "--format", "json")
+    assert result.code in (0, 1), result
+    found: dict[str, list[dict]] = {}
+    for finding in json.loads(result.stdout):
+        found.setdefault(Path(finding["path"]).resolve().relative_to(root.resolve()).as_posix(), []).append(finding)
+    return root, build, found
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_every_post_that_stops_the_build_gets_an_error(request: pytest.FixtureRequest, site: str) -> None:
+    _, build, found = _built_and_found(request, site)
+    assert [rel for rel in build.aborts if not any(f["severity"] == "error" for f in found.get(rel, []))] == []
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_every_post_whose_liquid_changes_its_text_gets_a_finding(request: pytest.FixtureRequest, site: str) -> None:
+    root, build, found = _built_and_found(request, site)
+    files = set(_site_files(root))
+    # (a body whose only Liquid is {% raw %} is published as its author meant: what `add` writes)
+    changed = [rel for rel, row in build.published.items() if rel in files
+               and (model := model_of(root, rel)).front_matter is not None
+               and row["body"].replace("\r\n", "\n") != model.front_matter.body.replace("\r\n", "\n")
+               and not (model.liquid is not None and model.liquid.only_raw)]
+    if site == "edge":
+        assert "_posts/2022-06-01-bad-yaml-liquid-output.md" in changed  # broken YAML, the body rendered
+    assert [rel for rel in changed if not {"NC505", "NC506"} & {f["code"] for f in found.get(rel, [])}] == []

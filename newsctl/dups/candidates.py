@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from newsctl.dups.compare import HEADLINE_WEIGHT, similarity_from
 from newsctl.dups.signature import band_keys
-from newsctl.dups.store import Entry, Generation, headline_key
+from newsctl.dups.store import Entry, RowSource, headline_key
 
 if TYPE_CHECKING:
     import numpy as np
@@ -138,7 +138,7 @@ def _estimate(entries: Sequence[Entry], first: int, second: int) -> float:
     return estimate_pair(entries[first], entries[second])
 
 
-def stored_estimate(entry: Entry, generation: Generation, row: int) -> float:
+def stored_estimate(entry: Entry, generation: RowSource, row: int) -> float:
     """_estimate_pair of a given post and a stored row, from the store's arrays alone."""
     assert entry.signature is not None
     values, shingle_count, headline = generation.estimate_inputs(row)

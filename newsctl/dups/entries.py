@@ -16,11 +16,11 @@ from datetime import datetime
 from pathlib import Path
 
 from newsctl.config import Settings
-from newsctl.discovery import list_archive_posts
+from newsctl.discovery import marked_listing
 from newsctl.dups.compare import Verdict, judge
 from newsctl.dups.normalise import Story, story_of
 from newsctl.dups.signature import shingle_hashes, shingles, signature
-from newsctl.dups.store import Entry, Store, folder_mtimes, recordable
+from newsctl.dups.store import Entry, Generation, Store, recordable, trusted_marks
 from newsctl.parallel import map_chunks
 from newsctl.post import Post, read_post
 from newsctl.rules import CheckContext, front_matter_read, post_facts
@@ -93,9 +93,10 @@ def refresh(settings: Settings, ctx: CheckContext, paths: Sequence[str] | None =
     """Every post's entry, from the store where the post is unchanged (size and mtime), else read;
     the store is rewritten when anything changed. `index` calls this to keep it current."""
     root = str(settings.root)
-    if paths is None:
-        paths = list_archive_posts(settings)
     generation = Store(settings).load() if use_store else None
+    marks: dict[str, int] = {}  # given paths: no folder is known to be complete
+    if paths is None:
+        paths, marks = listed_with_marks(settings, generation)
     known = {entry.path: entry for entry in generation.entries()} if generation else {}
     entries: list[Entry | None] = []
     missing: list[str] = []
@@ -111,10 +112,20 @@ def refresh(settings: Settings, ctx: CheckContext, paths: Sequence[str] | None =
     result = [entry if entry is not None else next(unread) for entry in entries]
     # Rewritten when it would record something new, or forget a post that is gone (posts changed
     # in the last seconds are not recorded: rewriting for them alone would change nothing).
-    if use_store and (any(map(recordable, fresh)) or len(known) > len(result) - len(missing)):
-        folders = folder_mtimes({path.rsplit("/", 1)[0] for path in paths})
-        Store(settings).save(result, folders)
+    if use_store and (any(map(recordable, fresh)) or len(known) > len(result) - len(missing)
+                      or (generation is not None and generation.meta.get("folders") != trusted_marks(
+                          marks, result, [entry for entry in result if recordable(entry)]))):
+        Store(settings).save(result, marks)
     return result
+
+
+def listed_with_marks(settings: Settings, generation: Generation | None) -> tuple[list[str], dict[str, int]]:
+    """Every post (absolute paths, real files only) and the marks of their folders, taken before
+    listing them (discovery.marked_listing; the store's last marks say which folders to mark first)."""
+    known = generation.meta.get("folders") if generation is not None else None
+    listing, marks = marked_listing(settings, known if isinstance(known, dict) else (), relist=False,
+                                    trust_md_names=False)
+    return [f"{folder}/{name}" for folder, names in listing for name in names], marks
 
 
 def _unchanged(path: str, entry: Entry) -> bool:

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+from newsctl.cache import folder_lister
 from newsctl.config import Settings
 from newsctl.dups.compare import DEFAULT_THRESHOLD, NEAR, SAME_BODY, SAME_TITLE_DATE
 from newsctl.dups.precommit import ArchiveMatch, check_against_archive
@@ -31,7 +32,8 @@ def with_archive_copies(findings: list[Finding], settings: Settings, ctx: CheckC
         return findings
     root = str(settings.root)
     given = set(paths)
-    matches = check_against_archive(settings, ctx, [read_post(Path(path)) for path in paths], use_store=use_store)
+    matches = check_against_archive(settings, ctx, [read_post(Path(path)) for path in paths],
+                                    listdir=folder_lister(settings, use_store), use_store=use_store)
     others: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)  # (path, code) -> other -> note
     for code, same in ((DUPLICATE_BODY.code, _same_body), (DUPLICATE_TITLE_DATE.code, _same_title_date)):
         for fact in facts:

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsctl.config import Settings
+from newsctl.discovery import Listing, folder_mtimes, is_archive_post, marked_listing
 from newsctl.dups.candidates import ESTIMATE_MARGIN, estimate_pair, stored_estimate
 from newsctl.dups.compare import DEFAULT_THRESHOLD, NEAR, SAME_BODY, SAME_TITLE_DATE
 from newsctl.dups.entries import Stories, entry_of, refresh, relative
 from newsctl.dups.normalise import Story
+from newsctl.dups.recent import View, load_view
 from newsctl.dups.signature import band_keys, shingle_hashes, shingles, signature
-from newsctl.dups.store import Entry, Generation, Store, exact_keys, folder_mtimes
+from newsctl.dups.store import Entry, Store, exact_keys
 from newsctl.post import Post, read_post
 from newsctl.rules import CheckContext
 
@@ -42,26 +44,29 @@ def check_against_archive(settings: Settings, ctx: CheckContext, posts: Sequence
                           listdir: Callable[[str], list[str]] = os.listdir,
                           use_store: bool = True) -> list[ArchiveMatch]:
     """Copies of the given posts anywhere in the archive (every day): exact (title and date,
-    body) and near. Uses the store; posts the store does not know yet (added since it was
-    written) are read here, and the store is rebuilt only when it is missing. Without the store
-    (`validate --no-cache`), every post is read and nothing is written."""
+    body) and near. Uses the store; posts it does not know yet (added since it was written) are
+    read here and kept in its recent layer for the next check, and the whole store is rebuilt
+    only when it is missing or many posts are new. Without the store (`validate --no-cache`),
+    every post is read and nothing is written."""
     root = str(settings.root)
     given = {relative(str(post.path), root): post for post in posts}
-    generation: Generation | None = None
+    view: View | None = None
     memory: dict[int, list[Entry]] = {}
-    newcomers: list[tuple[Entry, Story | None]] | None = []
+    newcomers: list[tuple[Entry, Story | None]] = []
+    marks: dict[str, int] | None = None
     if use_store:
-        generation = Store(settings).load()
-        if generation is not None:
-            newcomers = _unknown_posts(settings, ctx, generation, set(given), listdir, MAX_UNKNOWN)
-        if generation is None or newcomers is None:  # no store yet, or many posts added since
+        store = Store(settings)
+        view = load_view(store)
+        found = _unknown_posts(settings, ctx, view, set(given), listdir, MAX_UNKNOWN) if view else None
+        if found is None:  # no store yet, or many posts added since
             refresh(settings, ctx)
-            generation = Store(settings).load()
+            view = load_view(store)
             # what it could not record (changed in the last seconds) is read here
-            newcomers = _unknown_posts(settings, ctx, generation, set(given), listdir) if generation else []
-    if generation is None:  # --no-cache, or no store could be written (outside an archive, all posts new)
+            found = _unknown_posts(settings, ctx, view, set(given), listdir) if view else ([], None)
+        assert found is not None  # (no limit)
+        newcomers, marks = found
+    if view is None:  # --no-cache, or no store could be written (outside an archive, all posts new)
         memory = _in_memory(settings, ctx, set(given))
-    assert newcomers is not None
     pool = [entry_of(post, path, ctx) for path, post in given.items()] + newcomers
     stories = Stories(settings.root)
     own: dict[str, tuple[Entry, AbstractSet[str]]] = {}
@@ -78,29 +83,59 @@ def check_against_archive(settings: Settings, ctx: CheckContext, posts: Sequence
     matches: list[ArchiveMatch] = []
     for path in given:
         if path in own:
-            matches += _matches_of(own[path][0], own, generation, memory, stories, threshold, settings.root, ctx)
+            matches += _matches_of(own[path][0], own, view, memory, stories, threshold, settings.root, ctx)
+    archive_posts = [entry for entry, _ in pool if is_archive_post(settings, entry.path)]  # not drafts
+    if view is not None and marks is not None and not view.remember(archive_posts, marks):
+        refresh(settings, ctx)  # the recent layer is full: the whole generation takes it in
     return matches
 
 
-def _unknown_posts(settings: Settings, ctx: CheckContext, generation: Generation, given: set[str],
+def _unknown_posts(settings: Settings, ctx: CheckContext, view: View, given: set[str],
                    listdir: Callable[[str], list[str]], limit: int | None = None,
-                   ) -> list[tuple[Entry, Story | None]] | None:
-    """Posts the store does not hold, other than the given ones: there are some only when a post
-    folder's mtime moved on since the store was written. Read here when few; when many, the
-    store is refreshed instead (and then holds them): None when there are more than `limit`."""
-    recorded = generation.meta.get("folders")
-    if isinstance(recorded, dict) and recorded and folder_mtimes(recorded) == recorded:
-        return []
-    from newsctl.discovery import archive_names
-
+                   ) -> tuple[list[tuple[Entry, Story | None]], dict[str, int] | None] | None:
+    """Posts the store does not hold, other than the given ones, read, and the folder marks taken
+    before listing (None when nothing was read). There are some only in folders whose mtime moved
+    on since the store was written (only those are compared with the store's names), and the
+    recent layer's racy posts. None when there are more than `limit` (the whole store is then
+    refreshed, and holds them)."""
+    recorded = view.marks
     root = str(settings.root)
-    known = generation.paths()
-    unknown = [f"{folder}/{name}" for folder, names in archive_names(settings, True, listdir) for name in names
-               if relative(f"{folder}/{name}", root) not in known]
-    unknown = [path for path in unknown if relative(path, root) not in given and os.path.isfile(path)]
+    racy = [f"{root}/{path}" for path in sorted(view.racy)]
+    if recorded and folder_mtimes(settings.root, recorded) == recorded:
+        if not racy:
+            return [], None
+        listing: Listing = []
+        marks = recorded
+    else:
+        listing, marks = marked_listing(settings, recorded, relist=False, listdir=listdir)
+    unchanged = {folder for folder, mark in recorded.items() if marks.get(folder) == mark}
+    cut = len(root) + 1
+    unknown: list[str] = racy
+    for folder, names in listing:
+        if folder[cut:] not in unchanged:
+            unknown += _not_as_recorded(folder, names, view.known_names(folder[cut:]))
+    unknown = [path for path in dict.fromkeys(unknown) if relative(path, root) not in given and os.path.isfile(path)]
     if limit is not None and len(unknown) > limit:
         return None
-    return [entry_of(read_post(Path(path)), relative(path, root), ctx) for path in unknown]
+    return [entry_of(read_post(Path(path)), relative(path, root), ctx) for path in unknown], marks
+
+
+def _not_as_recorded(folder: str, names: list[str], known: dict[str, tuple[int, int]]) -> list[str]:
+    """The posts of a folder that moved on which the store does not hold, or holds with another
+    size or mtime (an editor's save by rename moves the folder too)."""
+    found = []
+    for name in names:
+        path = f"{folder}/{name}"
+        recorded = known.get(name)
+        if recorded is not None:
+            try:
+                info = os.stat(path)
+            except OSError:
+                continue
+            if (info.st_size, info.st_mtime_ns) == recorded:
+                continue
+        found.append(path)
+    return found
 
 
 def _in_memory(settings: Settings, ctx: CheckContext, given: set[str]) -> dict[int, list[Entry]]:
@@ -118,7 +153,7 @@ def _in_memory(settings: Settings, ctx: CheckContext, given: set[str]) -> dict[i
     return memory
 
 
-def _matches_of(entry: Entry, own: dict[str, tuple[Entry, AbstractSet[str]]], generation: Generation | None,
+def _matches_of(entry: Entry, own: dict[str, tuple[Entry, AbstractSet[str]]], generation: View | None,
                 memory: dict[int, list[Entry]], stories: Stories, threshold: float, root: Path,
                 ctx: CheckContext) -> list[ArchiveMatch]:
     """The copies of one given post: among the other given or new posts, and in the store. Exact

@@ -1,22 +1,28 @@
-"""Signatures kept in `<root>/.newsctl/cache/dups/`, so that neither `dups` nor the pre-commit
-hook reads 100k posts again: only posts added or changed since are read.
+"""Signatures kept in `<root>/.newsctl/cache/dups-<key>/`, so that neither `dups` nor the
+pre-commit hook reads 100k posts again: only posts added or changed since are read.
 
-One generation of the store is a folder `gen-<token>/` named by the file `CURRENT`:
+One generation of the store is a folder `gen-<token>/`:
 
 - `posts.tsv`: a header, then one line per post (path relative to the root, size, mtime_ns,
   id, file day, title key, date as POSIX time, body key, title line, body line, local day,
-  categories, problem); line n is row n of the other files;
-- `signatures.u32`: NUM_PERM little-endian uint32 per row (the MinHash signature);
+  categories, problem, headline, shingle count); line n is row n of the other files, and
+  `offsets.u64` says where each line starts;
+- `signatures.u32`: NUM_PERM little-endian uint32 per row (the MinHash signature), with
+  `shingles.u32` and `headlines.u64` per row for estimating a pair without reading its line;
 - `bands.key` / `bands.row`: every row's LSH band keys, sorted (uint64), and their rows (uint32);
 - `exact.key` / `exact.row`: the same for the exact-copy keys (body, title with date), so that
   `validate FILE` finds NC602/NC603 copies on any day;
-- `meta.json`: format, the time zone and the post folders' mtimes when it was written (a
-  folder whose mtime moved on has gained or lost files since).
+- `names.bin`: the rows' file names by folder (discovery.pack_listing's format);
+- `meta.json`: format, counts, and the marks of the post folders listed for it
+  (discovery.marked_listing: a folder whose mtime moved on has gained or lost files since).
 
-Writers build a new generation and then replace `CURRENT` (atomic), so a reader sees one
-generation whole; a missing or damaged store is a miss, never an error. Lookups bisect the
-sorted keys in place (memoryview over the file), without numpy: the pre-commit path reads two
-small files and a few rows. Nothing modified in the last seconds is recorded (cache.RACY_NS).
+`CURRENT` names the whole generation, and may name after it a small recent layer that the
+pre-commit check writes (recent.py): the posts added since, so that the next commit does not
+read them again. Writers build a new generation and then replace `CURRENT` (atomic), so a
+reader sees one state whole; a missing or damaged store is a miss, never an error. Lookups
+bisect the sorted keys in place (memoryview over the file), without numpy: the pre-commit path
+reads a few small files and a few rows. Nothing modified in the last seconds is recorded
+(cache.RACY_NS).
 """
 
 from __future__ import annotations
@@ -30,20 +36,25 @@ import mmap
 import os
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import Protocol
 
 from newsctl import __version__
 from newsctl.cache import RACY_NS
 from newsctl.config import ROOT_MARKERS, Settings
+from newsctl.discovery import UNSURE, pack_listing, unpack_listing
 from newsctl.dups.signature import BANDS, NUM_PERM, SHINGLE, band_keys
 
-FORMAT = 1
+FORMAT = 3  # 2: names.bin, folder marks relative to the root, the recent layer; 3: sizes and mtimes in names.bin
 _MAGIC = f"newsctl-dups-{FORMAT}-{__version__}-{SHINGLE}-{NUM_PERM}-{BANDS}"
 _M64 = 0xFFFFFFFFFFFFFFFF
 _NO_SIGNATURE = (0xFFFFFFFF,) * NUM_PERM
 _FIELDS = 15
+_TABLES = ("signatures.u32", "bands.key", "bands.row", "exact.key", "exact.row", "offsets.u64", "shingles.u32",
+           "headlines.u64")
 
 
 @dataclass
@@ -84,8 +95,9 @@ def storable(path: str) -> bool:
 
 
 def recordable(entry: Entry) -> bool:
-    """Kept in the store: a path the file format holds, of a post not changed in the last seconds."""
-    return storable(entry.path) and time.time_ns() - entry.mtime_ns > RACY_NS
+    """Kept in the store: a path the file format holds, of a post not changed in the last seconds
+    (a post dated in the future by a skewed clock is recorded: any change gives it a new mtime)."""
+    return storable(entry.path) and abs(time.time_ns() - entry.mtime_ns) > RACY_NS
 
 
 def exact_keys(entry: Entry) -> list[int]:
@@ -124,26 +136,39 @@ def _parse_line(line: str) -> Entry | None:
         return None
 
 
+class RowSource(Protocol):
+    """A generation, or the pre-commit view of the store (recent.View)."""
+
+    def estimate_inputs(self, row: int) -> tuple[tuple[int, ...], int, int]: ...
+
+
 @dataclass
 class Generation:
-    """One readable generation of the store. Lines of posts.tsv are read one at a time through
-    `offsets.u64` (a pre-commit run needs a few), or all at once (`entries`)."""
+    """One readable generation of the store. Its files are mapped when it is opened (`open`), so
+    that a writer removing it meanwhile cannot pull them from under a reader. Lines of posts.tsv
+    are read one at a time through `offsets.u64` (a pre-commit run needs a few), or all at once
+    (`entries`)."""
 
     folder: Path
     meta: dict[str, object]
     count: int
+    _files: dict[str, bytes | mmap.mmap] = field(default_factory=dict)
     _maps: dict[str, memoryview] = field(default_factory=dict)
+
+    def open(self) -> bool:
+        """Map every file; False when one is missing."""
+        try:
+            for name in (*_TABLES, "posts.tsv", "names.bin"):
+                self._files[name] = _mapped(self.folder / name)
+        except OSError:
+            return False
+        return True
 
     def entry(self, row: int, with_signature: bool = False) -> Entry | None:
         if not 0 <= row < self.count:
             return None
         offsets = self._view("offsets.u64", "Q")
-        try:
-            with open(self.folder / "posts.tsv", "rb") as handle:
-                handle.seek(offsets[row])
-                line = handle.read(offsets[row + 1] - offsets[row])
-        except OSError:
-            return None
+        line = self._files["posts.tsv"][offsets[row]:offsets[row + 1]]
         entry = _parse_line(line.decode("utf-8", "surrogateescape").rstrip("\n"))
         if entry is not None and with_signature:
             values = tuple(self._view("signatures.u32", "I")[row * NUM_PERM:(row + 1) * NUM_PERM])
@@ -168,12 +193,27 @@ class Generation:
             found.append(entry)
         return found
 
-    def paths(self) -> set[str]:
-        """The paths (relative to the root) of every entry."""
-        return {line.split("\t", 1)[0] for line in self._lines()}
+    @cached_property
+    def names(self) -> dict[str, dict[str, tuple[int, int]]]:
+        """The entries' file names by folder (relative to the root, "" for the root itself), each
+        with the size and mtime_ns recorded; from names.bin, a few MB at 100k posts (posts.tsv
+        would take ten times as long to read)."""
+        by_folder: dict[str, dict[str, tuple[int, int]]] = {}
+        for folder, names in unpack_listing(self._files["names.bin"][:]):
+            stats = by_folder.setdefault("" if folder == "." else folder, {})
+            for item in names:
+                name, _, stat = item.partition("/")  # (no file name holds a "/")
+                size, _, mtime = stat.partition("/")
+                with contextlib.suppress(ValueError):
+                    stats[name] = (int(size), int(mtime))
+        return by_folder
+
+    @property
+    def token(self) -> str:
+        return self.folder.name.removeprefix("gen-")
 
     def _lines(self) -> list[str]:
-        text = (self.folder / "posts.tsv").read_text(encoding="utf-8", errors="surrogateescape")
+        text = self._files["posts.tsv"][:].decode("utf-8", "surrogateescape")
         lines = text.split("\n")[1:]
         return lines[:-1] if lines and lines[-1] == "" else lines
 
@@ -192,7 +232,7 @@ class Generation:
     def _view(self, name: str, code: str) -> memoryview:
         """The file as an array, mapped (only the pages a lookup touches are read)."""
         if name not in self._maps:
-            data = _mapped(self.folder / name)
+            data = self._files[name]
             view = memoryview(data).cast(code)  # type: ignore[call-overload]
             if sys.byteorder != "little":  # the files are little-endian
                 swapped = array.array(code, data)
@@ -220,29 +260,38 @@ class Store:
 
     def load(self) -> Generation | None:
         """The current generation, or None when there is none or it is damaged."""
+        tokens = self.current_tokens()
+        return self.open_generation(tokens[0]) if tokens else None
+
+    def current_tokens(self) -> list[str]:
+        """CURRENT's tokens: the whole generation, then the recent layer if there is one (recent.py)."""
         try:
-            token = (self.folder / "CURRENT").read_text(encoding="ascii").strip()
-            if not token.isalnum():
-                return None
-            folder = self.folder / f"gen-{token}"
+            tokens = (self.folder / "CURRENT").read_text(encoding="ascii").split()
+        except (OSError, ValueError):
+            return []
+        return tokens if 1 <= len(tokens) <= 2 and all(token.isalnum() for token in tokens) else []
+
+    def open_generation(self, token: str) -> Generation | None:
+        """Generation `gen-<token>`, or None when it is missing or damaged."""
+        folder = self.folder / f"gen-{token}"
+        try:
             meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
             with open(folder / "posts.tsv", "rb") as handle:
                 header = handle.readline()
         except (OSError, ValueError):
             return None
-        if not isinstance(meta, dict) or meta.get("magic") != _MAGIC or header != f"{_MAGIC}\n".encode():
+        if not _valid_meta(meta) or header != f"{_MAGIC}\n".encode():
             return None
         count = meta.get("count")
         if not isinstance(count, int) or not self._sizes_match(folder, count, meta):
             return None
-        return Generation(folder, meta, count)
+        generation = Generation(folder, meta, count)
+        return generation if generation.open() else None
 
     @staticmethod
     def _sizes_match(folder: Path, count: int, meta: dict[str, object]) -> bool:
-        names = ("signatures.u32", "bands.key", "bands.row", "exact.key", "exact.row", "offsets.u64", "posts.tsv",
-                 "shingles.u32", "headlines.u64")
         try:
-            sizes = {name: (folder / name).stat().st_size for name in names}
+            sizes = {name: (folder / name).stat().st_size for name in (*_TABLES, "posts.tsv")}
         except OSError:
             return False
         bands, exact = meta.get("bands"), meta.get("exact")
@@ -254,62 +303,142 @@ class Store:
 
     def save(self, entries: Sequence[Entry], folders: dict[str, int]) -> None:
         """Write a new generation with these entries (recent or unstorable ones left out), make
-        it current and remove the older ones. Best effort: any failure leaves the old one."""
-        if not self.writable:
-            return
-        import secrets  # local: only writers need them (pre-commit reads)
+        it current and remove the older ones. `folders`: the marks (discovery.marked_listing) of
+        the folders listed for `entries`; a folder holding a post left out is marked UNSURE
+        (readers list it to find that post). Best effort: any failure leaves the old one."""
+        kept = [entry for entry in entries if recordable(entry)]
+        token = self.publish(kept, {"folders": trusted_marks(folders, entries, kept)})
+        if token:
+            self.remove_old(token)
+            self._remove_other_stores()
+
+    def _remove_other_stores(self) -> None:
+        """Stores of other formats, versions or zones beside this one: never read again."""
         import shutil
 
-        kept = [entry for entry in entries if recordable(entry)]
-        if len(kept) < len(entries):
-            folders = {}  # some posts are not recorded: readers must list the folders to find them
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self.folder.parent):
+                if entry.name.startswith("dups-") and entry.path != str(self.folder) and entry.is_dir():
+                    shutil.rmtree(entry.path, ignore_errors=True)
+
+    def publish(self, kept: Sequence[Entry], extra: Mapping[str, object],
+                layered_on: Sequence[str] | None = None) -> str | None:
+        """Write generation `gen-<token>` with these entries and `extra` in its meta.json and make
+        it current: the whole generation, or (`layered_on`: the tokens CURRENT must still name)
+        the recent layer on that whole generation, compare-and-swap. The token, or None when
+        nothing was made current (CURRENT moved on meanwhile, or a write failed)."""
+        if not self.writable or (layered_on is not None and self.current_tokens() != list(layered_on)):
+            return None
+        import secrets  # local: only writers need them (pre-commit mostly reads)
+        import shutil
+
         token = secrets.token_hex(6)
         folder = self.folder / f"gen-{token}"
         try:
             for parent in (self.folder.parent.parent, self.folder.parent, self.folder):
                 parent.mkdir(mode=0o700, exist_ok=True)
             folder.mkdir(mode=0o700)
-            bands, exact = _write_tables(folder, kept)
-            lines = [f"{_MAGIC}\n".encode(), *(f"{entry.line()}\n".encode("utf-8", "surrogateescape")
-                                               for entry in kept)]
-            offsets = array.array("Q", itertools.accumulate((len(line) for line in lines), initial=0))[1:]
-            if sys.byteorder != "little":
-                offsets.byteswap()
-            (folder / "offsets.u64").write_bytes(offsets.tobytes())
-            shingle_counts = array.array("I", (min(entry.shingles, 0xFFFFFFFF) for entry in kept))
-            headlines = array.array("Q", (headline_key(entry.headline) if entry.headline else 0 for entry in kept))
-            if sys.byteorder != "little":
-                shingle_counts.byteswap()
-                headlines.byteswap()
-            (folder / "shingles.u32").write_bytes(shingle_counts.tobytes())
-            (folder / "headlines.u64").write_bytes(headlines.tobytes())
-            (folder / "posts.tsv").write_bytes(b"".join(lines))
-            meta = {"magic": _MAGIC, "count": len(kept), "bands": bands, "exact": exact, "folders": folders,
-                    "written": time.time_ns(), "tsv_bytes": sum(len(line) for line in lines)}
-            (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-            temporary = self.folder / f".CURRENT.{os.getpid()}.tmp"
-            temporary.write_text(token + "\n", encoding="ascii")
-            os.replace(temporary, self.folder / "CURRENT")
+            _write_generation(folder, kept, extra, small=layered_on is not None)
+            with self._locked():
+                before = self.current_tokens()
+                if layered_on is not None and before != list(layered_on):
+                    shutil.rmtree(folder, ignore_errors=True)
+                    return None
+                line = token if layered_on is None else f"{layered_on[0]} {token}"
+                temporary = self.folder / f".CURRENT.{os.getpid()}.tmp"
+                temporary.write_text(line + "\n", encoding="ascii")
+                os.replace(temporary, self.folder / "CURRENT")
         except OSError:
             shutil.rmtree(folder, ignore_errors=True)
-            return
-        self._remove_old(token)
+            return None
+        self._retire(set(before) - set(line.split()))
+        return token
 
-    def _remove_old(self, current: str) -> None:
-        """Older generations, once no reader can still be starting on them (a minute old)."""
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The store's own lock around reading and replacing CURRENT: a recent layer never
+        replaces a whole generation written between its check and its write."""
+        import fcntl
+
+        descriptor = os.open(self.folder / "LOCK", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)
+
+    def _retire(self, tokens: set[str]) -> None:
+        """Stamp generations CURRENT no longer names: remove_old counts a minute from now."""
+        for token in tokens:
+            with contextlib.suppress(OSError):
+                os.utime(self.folder / f"gen-{token}")
+
+    def remove_old(self, *current: str) -> None:
+        """Generations CURRENT does not name, a minute after they stopped being current (or were
+        last written), when no reader can still be starting on them."""
         import shutil
 
+        kept = {f"gen-{token}" for token in current}
         with contextlib.suppress(OSError):
             for entry in os.scandir(self.folder):
-                if entry.name.startswith("gen-") and entry.name != f"gen-{current}":
+                if entry.name.startswith("gen-") and entry.name not in kept:
                     with contextlib.suppress(OSError):
                         if time.time() - entry.stat().st_mtime > 60:
                             shutil.rmtree(entry.path, ignore_errors=True)
 
 
-def _write_tables(folder: Path, entries: Sequence[Entry]) -> tuple[int, int]:
-    """signatures.u32, bands.* and exact.*; numpy for many rows, plain Python for a few."""
-    if len(entries) > 500:
+def _valid_meta(meta: object) -> bool:
+    """meta.json as written: the format, folder marks as {folder: mtime_ns}, racy paths as texts."""
+    if not isinstance(meta, dict) or meta.get("magic") != _MAGIC:
+        return False
+    folders, racy = meta.get("folders", {}), meta.get("racy", [])
+    return (isinstance(folders, dict) and all(isinstance(key, str) and "\0" not in key and type(value) is int
+                                              for key, value in folders.items())
+            and isinstance(racy, list) and all(isinstance(path, str) for path in racy))
+
+
+def _write_generation(folder: Path, kept: Sequence[Entry], extra: Mapping[str, object], small: bool) -> None:
+    """The files of a generation; `small`: a recent layer, written without numpy (see _write_tables)."""
+    bands, exact = _write_tables(folder, kept, small)
+    lines = [f"{_MAGIC}\n".encode(), *(f"{entry.line()}\n".encode("utf-8", "surrogateescape") for entry in kept)]
+    offsets = array.array("Q", itertools.accumulate((len(line) for line in lines), initial=0))[1:]
+    shingle_counts = array.array("I", (min(entry.shingles, 0xFFFFFFFF) for entry in kept))
+    headlines = array.array("Q", (headline_key(entry.headline) if entry.headline else 0 for entry in kept))
+    if sys.byteorder != "little":
+        for table in (offsets, shingle_counts, headlines):
+            table.byteswap()
+    (folder / "offsets.u64").write_bytes(offsets.tobytes())
+    (folder / "shingles.u32").write_bytes(shingle_counts.tobytes())
+    (folder / "headlines.u64").write_bytes(headlines.tobytes())
+    (folder / "posts.tsv").write_bytes(b"".join(lines))
+    (folder / "names.bin").write_bytes(_packed_names(kept))
+    meta = {"magic": _MAGIC, "count": len(kept), "bands": bands, "exact": exact, "written": time.time_ns(),
+            "tsv_bytes": sum(len(line) for line in lines), **extra}
+    (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+
+
+def _packed_names(entries: Iterable[Entry]) -> bytes:
+    """The entries' names by folder, each as `name/size/mtime_ns`, packed as discovery packs a
+    listing (folders relative to the root, "." for the root)."""
+    by_folder: dict[str, list[str]] = {}
+    for entry in entries:
+        folder, _, name = entry.path.rpartition("/")
+        by_folder.setdefault(folder or ".", []).append(f"{name}/{entry.size}/{entry.mtime_ns}")
+    return pack_listing(list(by_folder.items()))
+
+
+def trusted_marks(folders: dict[str, int], entries: Iterable[Entry], kept: Sequence[Entry]) -> dict[str, int]:
+    """The folder marks, UNSURE for folders holding an entry that is not recorded (readers list
+    them to find it)."""
+    recorded = {id(entry) for entry in kept}
+    untrusted = {entry.path.rpartition("/")[0] for entry in entries if id(entry) not in recorded}
+    return {folder: UNSURE if folder in untrusted else mark for folder, mark in folders.items()}
+
+
+def _write_tables(folder: Path, entries: Sequence[Entry], small: bool = False) -> tuple[int, int]:
+    """signatures.u32, bands.* and exact.*; numpy for many rows, plain Python for a few and for
+    the pre-commit check's recent layer (importing numpy costs more than sorting its rows)."""
+    if len(entries) > 500 and not small:
         return _write_tables_numpy(folder, entries)
     signatures = array.array("I")
     band_pairs: list[tuple[int, int]] = []
@@ -360,11 +489,3 @@ def _write_sorted(folder: Path, name: str, keys: object, rows: object) -> None:
     order = np.argsort(keys, kind="stable")
     (folder / f"{name}.key").write_bytes(keys[order].astype("<u8").tobytes())
     (folder / f"{name}.row").write_bytes(rows[order].astype("<u4").tobytes())
-
-
-def folder_mtimes(folders: Iterable[str]) -> dict[str, int]:
-    stamps = {}
-    for folder in folders:
-        with contextlib.suppress(OSError):
-            stamps[folder] = os.stat(folder).st_mtime_ns
-    return stamps

@@ -4,7 +4,6 @@ no read), and the mtimes of the folders that hold posts (taken before they are l
 from __future__ import annotations
 
 import os
-import time
 from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -12,14 +11,10 @@ from functools import cached_property
 
 from newsctl.background import in_child
 from newsctl.config import Settings
-from newsctl.discovery import archive_names, literal_prefix
-from newsctl.engine.store import Manifest, folder_mtimes
+from newsctl.discovery import marked_listing
+from newsctl.engine.store import Manifest
 
 STAT_SPLIT_MIN = 20_000  # posts from which two processes share the stat calls
-
-
-RACY_NS = 50_000_000  # a folder changed this recently may change again within its timestamp's tick
-TICK_SECONDS = 0.02  # longer than the kernel's coarse timestamp tick (1-10 ms)
 
 
 @dataclass
@@ -59,42 +54,18 @@ def scan_archive(settings: Settings, split: bool = True, while_waiting: Callable
     archive), or, given `while_waiting` (loading what reading posts needs, when posts will be read),
     four fifths of them while this process runs it.
 
-    The folders' mtimes (`known_dirs`: those of the last run) are taken BEFORE they are listed, so a
-    post added while `index` runs moves its folder past the recorded mark and the index reads as
-    stale until the next run. A folder first seen in the listing, or changed within its timestamp's
-    tick, is marked, then listed again.
+    The folders' mtimes (`known_dirs`: those of the last run) are taken BEFORE they are listed
+    (discovery.marked_listing), so a post added while `index` runs moves its folder past the
+    recorded mark and the index reads as stale until the next run.
     """
-    root = settings.root
-    marks = folder_mtimes(root, {*known_dirs, *(literal_prefix(pattern) for pattern in settings.posts)})
-    marked_at = time.time_ns()
-    listed: dict[str, list[str]] = {}
-
-    def listdir(folder: str) -> list[str]:
-        names = listed[folder] = os.listdir(folder)
-        return names
-
-    listing = archive_names(settings, trust_md_names=True, listdir=listdir)
-    cut = len(str(root)) + 1
-    again = {folder for folder in listed if folder[cut:] not in marks}
-    marks.update(folder_mtimes(root, (folder[cut:] for folder in again)))
-    again |= {f"{root}/{rel}" if rel else str(root) for rel, mark in marks.items() if mark > marked_at - RACY_NS}
-    if again:
-        time.sleep(TICK_SECONDS)  # later changes get a later timestamp than the marks
-        listing = archive_names(settings, trust_md_names=True,
-                                listdir=lambda folder: os.listdir(folder) if folder in again or folder not in listed
-                                else listed[folder])
+    listing, marks = marked_listing(settings, known_dirs, relist=True)
     stats = _stat(listing, split, while_waiting)
+    cut = len(str(settings.root)) + 1
     paths: list[str] = []
-    folders: set[str] = {literal_prefix(pattern) for pattern in settings.posts}
     for folder, names in listing:
         rel_dir = folder[cut:]
         paths += map(f"{rel_dir}/".__add__, names) if rel_dir else names
-        while rel_dir and rel_dir not in folders:
-            folders.add(rel_dir)
-            rel_dir = rel_dir.rpartition("/")[0]
-    missing = [folder for folder in folders if folder not in marks]
-    marks.update(folder_mtimes(root, missing))
-    return Scan(paths, *stats, {folder: marks[folder] for folder in folders})
+    return Scan(paths, *stats, marks)
 
 
 def _stat(listing: list[tuple[str, list[str]]], split: bool, while_waiting: Callable[[], None] | None) -> Stats:

@@ -11,7 +11,6 @@ import re
 import struct
 import zlib
 from array import array
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import accumulate
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from newsctl.config import Settings
+from newsctl.discovery import folder_mtimes
 from newsctl.engine.postings import DamagedFile, Postings, TermDict, map_file
 from newsctl.errors import IndexUnusable
 
@@ -346,16 +346,6 @@ def content_hash(data: bytes) -> str:
 def userdict_hash(settings: Settings) -> str:
     path = settings.userdict_path
     return content_hash(path.read_bytes()) if path else ""
-
-
-def folder_mtimes(root: Path, folders: Iterable[str]) -> dict[str, int]:
-    mtimes = {}
-    for folder in folders:
-        try:
-            mtimes[folder] = os.stat(root / folder).st_mtime_ns
-        except OSError:
-            mtimes[folder] = -1  # absent: appears when created
-    return mtimes
 
 
 def stale_reason(settings: Settings, state: State) -> str | None:

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newsctl.config import Settings
+from newsctl.discovery import folder_mtimes
 from newsctl.engine import integrity
 from newsctl.engine.lock import IndexBusy, acquire, write_lock
 from newsctl.engine.plan import Plan, make_plan
@@ -51,7 +52,6 @@ from newsctl.engine.store import (
     Manifest,
     SegmentView,
     State,
-    folder_mtimes,
     latest_generation,
     read_manifest,
     read_state,

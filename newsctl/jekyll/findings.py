@@ -55,7 +55,7 @@ def jekyll_findings(pub: Publication, meta: dict[str, Any], now: datetime | None
         found.append(JekyllFinding("NC314", f"Jekyll fails reading the front matter ({pub.read_error}) and "
                                    f"publishes the post without its title, dated at the build time",
                                    "categories" if "categories" in meta else None))
-        return found
+        return found + _liquid_findings(pub)  # Jekyll still renders the body, and its Liquid
     found += _date_findings(pub, meta)
     found += _title_findings(pub, meta)
     found += _word_findings(pub, meta)
@@ -264,7 +264,8 @@ RULE_TEXTS: dict[str, tuple[str, str, str, str, str, str]] = {
     "NC505": ("liquid-error", ERROR, "never",
               "The body holds Liquid that does not parse: an unknown tag (`{% 错误 %}`), a `{{` or `{%` never "
               "closed, a block never ended, a malformed tag, or an `{% include %}` of a missing file.",
-              "Jekyll 4.3 renders every post holding `{{` or `{%` with Liquid; such an error stops the whole "
+              "Jekyll 4.3 renders every post holding `{{` or `{%` with Liquid, even one whose front matter "
+              "it fails to read (it logs the YAML error and renders the body); such an error stops the whole "
               "site build, not only this post.",
               "Wrap the text in `{% raw %}`…`{% endraw %}` (what `newsctl add` writes), or correct the Liquid."),
     "NC506": ("liquid-changes-text", WARNING, "never",

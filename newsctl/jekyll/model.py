@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 from newsctl.jekyll.dates import DateReading, read_post_date
+from newsctl.jekyll.defaults import deep_merge
 from newsctl.jekyll.psych import PsychDate, PsychTime, load_psych, ruby_to_s
 from newsctl.jekyll.site import Site
 
@@ -148,22 +149,27 @@ def _post(relpath: str, parts: list[str], text: str | FrontMatter | None, site: 
     file_day, slug, ext = name.groups()
     slug = slug.rstrip(".")
     fm = text if isinstance(text, FrontMatter) else split_front_matter(text)
-    data = fm.data
-    path_categories = [p for p in parts[:posts_at] if p]
+    defaults = site.defaults_for(relpath, "posts")  # merged first, the front matter over them
     read_error = f"YAML Exception: {fm.error}" if fm.error else None
-    categories: list[Any] = list(path_categories)
-    if not read_error and "categories" in data and data["categories"] is not None:
-        value = data["categories"]
+    data = deep_merge(defaults, fm.data) if defaults and not read_error else defaults if defaults else fm.data
+    categories: list[Any] = [p for p in parts[:posts_at] if p]
+    for source in [defaults] + ([] if read_error else [fm.data]):  # merge_categories!: joined
+        value = source.get("categories")
+        if value is None:
+            continue
         if isinstance(value, str):
             value = value.split()
-        if isinstance(value, list):
-            categories = _union(categories, value)
-        else:  # Array | Integer: TypeError half way through the read
+        if not isinstance(value, list):  # Array | Integer: TypeError half way through the read
             read_error = f"could not read file: no implicit conversion of {_ruby_class(value)} into Array"
+            break
+        categories = _union(categories, value)
     if read_error:  # the read stopped before the title, categories and the file-name date were set
-        reading = DateReading(now.astimezone(site.zone), "build-time")
-        return _finish(relpath, site, now, check_liquid, fm, data={}, reading=reading, title_value=None,
-                       title=None, categories=path_categories, tags=(), slug=None, ext=ext, read_error=read_error)
+        reading = (read_post_date(defaults["date"], True, None, site.zone, now) if "date" in defaults
+                   else DateReading(now.astimezone(site.zone), "build-time"))
+        title_value = defaults.get("title")
+        return _finish(relpath, site, now, check_liquid, fm, data=defaults, reading=reading, title_value=title_value,
+                       title=ruby_to_s(title_value, site.zone) if title_value is not None else None,
+                       categories=categories, tags=(), slug=None, ext=ext, read_error=read_error)
     reading = read_post_date(data.get("date"), "date" in data, file_day, site.zone, now)
     title_value = data.get("title")
     title = ruby_to_s(title_value, site.zone) if title_value not in (None, False) else _titleize(slug)
@@ -203,6 +209,16 @@ def _finish(relpath: str, site: Site, now: datetime, check_liquid: bool, fm: Fro
     return Publication(**common, published=aborts is None, url=url, liquid=liquid, aborts=aborts)
 
 
+def _page_url_name(stem: str, out_ext: str, permalink: str) -> str:
+    """Page#template's last part: `/:path/:basename` with Utils.add_permalink_suffix for the
+    site's permalink (a trailing "/", ":output_ext", or neither), index pages as their folder."""
+    if out_ext != ".html":
+        return stem + out_ext
+    if stem == "index":
+        return ""
+    return stem + ("/" if permalink.endswith("/") else "") + (".html" if permalink.endswith(":output_ext") else "")
+
+
 def _page(relpath: str, parts: list[str], text: str | FrontMatter | None, site: Site,
           check_liquid: bool) -> Publication:
     if text is None:
@@ -210,14 +226,16 @@ def _page(relpath: str, parts: list[str], text: str | FrontMatter | None, site: 
     fm = text if isinstance(text, FrontMatter) else split_front_matter(text)
     if not fm.found:
         return Publication(relpath, "static", True, url="/" + relpath, reason="no front matter: copied as is")
-    data = fm.data
-    if data.get("published", True) in (False, None) and not site.unpublished:
+    # A page falls back to the defaults for a key it lacks (data.default_proc), but `published`
+    # is fetched without them (Publisher#can_be_published?).
+    data = {**site.defaults_for(relpath, "pages"), **fm.data}
+    if fm.data.get("published", True) in (False, None) and not site.unpublished:
         return Publication(relpath, "page", False, reason="published: false", front_matter=fm)
     title_value = data.get("title")
     stem, _, ext = parts[-1].rpartition(".")
     out_ext = ".html" if site.is_markdown("." + ext) or ("." + ext) in _OUTPUT_EXT_SAME else "." + ext
     folder = "/".join(parts[:-1])
-    url = "/" + (f"{folder}/" if folder else "") + (stem if out_ext == ".html" else stem + out_ext)
+    url = "/" + (f"{folder}/" if folder else "") + _page_url_name(stem, out_ext, site.permalink)
     reading = read_post_date(data["date"], True, None, site.zone) if "date" in data else None
     instant = reading.instant if reading else None
     title = ruby_to_s(title_value, site.zone)

@@ -10,6 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from newsctl.jekyll.defaults import DefaultSet, defaults_for, read_default_sets
+
 __all__ = ["DEFAULT_EXCLUDES", "PERMALINK_STYLES", "Site", "read_site"]
 
 # Configuration::DEFAULTS and add_default_excludes (Jekyll 4.3)
@@ -38,7 +40,12 @@ class Site:
     include: tuple[str, ...] = (".htaccess",)
     permalink: str = PERMALINK_STYLES["date"]
     render_liquid: bool = True
+    defaults: tuple[DefaultSet, ...] = ()  # front-matter defaults (jekyll/defaults.py)
     problems: tuple[str, ...] = field(default=())  # settings newsctl read but could not use
+
+    def defaults_for(self, relpath: str, kind: str) -> dict[str, Any]:
+        """The front-matter defaults for a file of `kind` ("posts" or "pages")."""
+        return defaults_for(self.defaults, relpath, kind, self.root) if self.defaults else {}
 
     def is_markdown(self, suffix: str) -> bool:
         return suffix.lower() in self.markdown_ext
@@ -103,6 +110,7 @@ def read_site(root: Path, zone: tzinfo, config: dict[str, Any] | None = None) ->
         include=tuple(map(str, _as_list(include))) if include is not None else (".htaccess",),
         permalink=PERMALINK_STYLES.get(permalink_text, permalink_text),
         render_liquid=liquid is not False,
+        defaults=read_default_sets(config.get("defaults")),
         problems=tuple(problems),
     )
 
