@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from newsctl.dups.store import Entry, Generation, Store, recordable, storable, trusted_marks
+from newsctl.dups.store import Entry, Generation, Store, exact_keys, recordable, storable, trusted_marks
 
 MAX_RECENT = 2000  # posts in the recent layer; beyond, the check rewrites the whole generation
 
@@ -69,6 +69,19 @@ class View:
         if self.recent is not None:
             names.update(self.recent.names.get(folder, {}))
         return names
+
+    def stored_as_is(self, entry: Entry) -> Entry | None:
+        """The stored entry, with its signature, of the same file unchanged (path, size, mtime,
+        and the same exact-copy keys), found by those keys; None if the store has no such row or
+        the post is racy."""
+        if entry.path in self.racy:
+            return None
+        for row in sorted(self.rows_with("exact", exact_keys(entry)), reverse=True):  # newest layer first
+            stored = self.entry(row, with_signature=True)
+            if stored is not None and (stored.path, stored.size, stored.mtime_ns, stored.body_key) == (
+                    entry.path, entry.size, entry.mtime_ns, entry.body_key):
+                return stored
+        return None
 
     def _locate(self, row: int) -> tuple[Generation, int]:
         if row >= self.base.count and self.recent is not None:
