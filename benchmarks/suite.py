@@ -14,6 +14,7 @@ from typing import ParamSpec, TypeVar
 from benchmarks.corpus import Archive, ensure_archive, load_texts
 from benchmarks.dupbench import measure_dups
 from benchmarks.engines import Engine, NewsctlEngine, all_engines, subprocess_env
+from benchmarks.hugepost import HugeRow, measure_huge_posts
 from benchmarks.machine import describe_machine
 from benchmarks.measures import (
     BuildRow,
@@ -84,6 +85,7 @@ class SuiteResult:
     validate: list[TimedRow] = field(default_factory=list)
     startup: list[TimedRow] = field(default_factory=list)
     dups: list[TimedRow] = field(default_factory=list)
+    huge: list[HugeRow] = field(default_factory=list)
     queries: list[QueryRecord] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     section_seconds: dict[str, float] = field(default_factory=dict)
@@ -143,6 +145,10 @@ class Suite:
                 self.env,
                 self.settings.seed,
             )
+        if self.newsctl:
+            log("huge posts")
+            self.result.huge = self._timed("huge posts", measure_huge_posts, self.settings.work / "huge",
+                                           self.settings.repeat, self.env, self.settings.smoke)
         self.result.duration_s = time.perf_counter() - start
         return self.result
 

@@ -44,6 +44,17 @@ def glob_to_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z")
 
 
+def is_archive_post(settings: Settings, relative: str) -> bool:
+    """Whether a path (relative to the root) is one of the archive's posts by the `posts` globs."""
+    return not relative.startswith(("/", "../")) and any(regex.match(relative)
+                                                        for regex in _post_regexes(tuple(settings.posts)))
+
+
+@cache
+def _post_regexes(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    return tuple(glob_to_regex(pattern) for pattern in patterns)
+
+
 def walk_files(base: Path) -> Iterator[Path]:
     """Files under `base`, sorted, never following directory symlinks (no loops)."""
     for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
@@ -161,7 +172,7 @@ def folder_mtimes(root: Path, folders: Iterable[str]) -> dict[str, int]:
     for folder in folders:
         try:
             mtimes[folder] = os.stat(root / folder).st_mtime_ns
-        except OSError:
+        except (OSError, ValueError):  # (ValueError: a NUL in a damaged record)
             mtimes[folder] = -1
     return mtimes
 
@@ -188,6 +199,25 @@ def marked_listing(settings: Settings, known_dirs: Iterable[str], relist: bool, 
         return names
 
     listing = archive_names(settings, trust_md_names, listdir=listing_once)
+    folders = _post_folders(settings, root, listed, listing)
+    marks.update(folder_mtimes(root, (folder for folder in folders if folder not in marks)))
+    unsure = {rel for rel, mark in marks.items() if mark > marked_at - FOLDER_RACY_NS}
+    if unsure and relist:
+        time.sleep(TICK_SECONDS)  # later changes get a later timestamp than the marks
+        again = {f"{root}/{rel}" if rel else str(root) for rel in unsure}
+        first = dict(listed)
+        listing = archive_names(settings, trust_md_names,
+                                listdir=lambda folder: listing_once(folder) if folder in again or folder not in first
+                                else first[folder])
+        # A folder first seen now was listed after the marks: unsure until the next run marks it.
+        unsure = _post_folders(settings, root, listed, listing) - folders
+        folders |= unsure
+    return listing, {folder: UNSURE if folder in unsure else marks[folder] for folder in folders}
+
+
+def _post_folders(settings: Settings, root: Path, listed: Iterable[str], listing: Listing) -> set[str]:
+    """The folders that hold posts or may receive them (relative to the root): the globs' bases,
+    every folder listed or holding posts, and the folders between them and the root."""
     cut = len(str(root)) + 1
     folders: set[str] = {literal_prefix(pattern) for pattern in settings.posts}
     for folder in [*listed, *(folder for folder, _ in listing)]:
@@ -195,16 +225,7 @@ def marked_listing(settings: Settings, known_dirs: Iterable[str], relist: bool, 
         while rel_dir and rel_dir not in folders:
             folders.add(rel_dir)
             rel_dir = rel_dir.rpartition("/")[0]
-    marks.update(folder_mtimes(root, (folder for folder in folders if folder not in marks)))
-    unsure = {rel for rel, mark in marks.items() if mark > marked_at - FOLDER_RACY_NS}
-    if unsure and relist:
-        time.sleep(TICK_SECONDS)  # later changes get a later timestamp than the marks
-        again = {f"{root}/{rel}" if rel else str(root) for rel in unsure}
-        listing = archive_names(settings, trust_md_names,
-                                listdir=lambda folder: listdir(folder) if folder in again or folder not in listed
-                                else listed[folder])
-        unsure = set()
-    return listing, {folder: UNSURE if folder in unsure else marks[folder] for folder in folders}
+    return folders
 
 
 def _name_filter(pattern: str, base: str) -> tuple[str | None, Callable[[str, list[str]], list[str]]]:

@@ -52,8 +52,18 @@ class FlockLock:
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES, errno.EINTR):
                 return False
             raise LockFileError(f"cannot lock {self.path}: {exc.strerror or exc}") from exc
+        if not _same_file(fd, self.path):  # removed or replaced between open() and flock(): not the lock
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+            return False
         self.fd = fd
         return True
+
+    def holds(self) -> bool:
+        """Whether the lock is held on the file that is at its path now. Removing the lock's folder
+        (`rm -rf .newsctl/index`) lets another process create and lock a new file there: the two
+        would then write one folder at once, and the older one must stop before it writes."""
+        return self.fd is not None and _same_file(self.fd, self.path)
 
     def release(self) -> None:
         import fcntl
@@ -62,6 +72,14 @@ class FlockLock:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
             self.fd = None
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        here, there = os.fstat(fd), os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
 
 
 def open_lock_file(path: Path) -> int:

@@ -107,10 +107,12 @@ def test_smoke_run_writes_report_with_every_table(shared_dir: Path, tmp_path: Pa
         "## Recall by query kind",
         "## Validate",
         "## Start-up",
+        "## Huge posts",
         "## Queries",
     ):
         assert f"\n{heading}\n" in text, heading
     assert "| search p50 <= 0.25 s at 100k posts |" in text
+    assert "| huge post <= 5 s, <= +300 MB (index a 4.8 MB post) |" in text
     assert "| 1000 | newsctl |" in text  # measured, or n/a with the error: never missing
     for engine, label, available in (
         ("tantivy", "Tantivy", importlib.util.find_spec("tantivy") is not None),

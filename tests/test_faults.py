@@ -257,6 +257,44 @@ def test_two_indexers_and_searches_at_once(big: Big) -> None:
     assert doc_count(final[-1]) == big.after_docs
 
 
+def scratch_folders(index: Path) -> list[Path]:
+    try:
+        return [entry for entry in index.iterdir() if entry.is_dir() and entry.name.endswith(".tmp")]
+    except OSError:
+        return []
+
+
+def test_index_folder_removed_under_a_running_rebuild(big: Big) -> None:
+    """`rm -rf .newsctl/index` while a rebuild runs, then another rebuild (someone starting over while a
+    cron job indexes). The first still holds a lock, but on a file that is gone: the two run at once in
+    one folder. The first must notice and commit nothing; neither may remove the other's scratch files
+    (the benchmark's "cannot write …/MAIN.tmp/….ctmp: No such file or directory"); the index is whole."""
+    for trial in range(3):
+        restore_index(big)
+        folder = index_dir(big.root) / "index"
+        first = start("--root", big.root, "index", "--quiet", "--rebuild", "--jobs", "2")
+        deadline = time.monotonic() + 30
+        while not scratch_folders(folder) and first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.1 * trial)
+        shutil.rmtree(folder, ignore_errors=True)
+        second = start("--root", big.root, "index", "--quiet", "--rebuild", "--jobs", "2", "--wait", "60")
+        runs = [finish(first, ["index", "--rebuild"], 120), finish(second, ["index", "--rebuild"], 120)]
+        where = f"trial {trial}"
+        for run in runs:
+            assert "Traceback" not in run.output and "internal error" not in run.output, f"{where}: {run!r}"
+        assert runs[1].code == 0, f"{where}: the rebuild of the new folder failed: {runs[1]!r}"
+        assert runs[0].code == 0 or (runs[0].code == 1 and "removed or replaced" in runs[0].stderr), \
+            f"{where}: {runs[0]!r}"
+        check = run_batch([*(search_args(big.root, q) for q in QUERIES),
+                           ["--root", str(big.root), "index", "--quiet"],
+                           ["--root", str(big.root), "stats", "--format", "json"]], timeout=120)
+        assert state_of(check[:len(QUERIES)]) == big.after, f"{where}: the index is not the archive's"
+        assert check[len(QUERIES)].code == 0, f"{where}: {check[len(QUERIES)]!r}"
+        assert doc_count(check[-1]) == big.after_docs, f"{where}: {check[-1]!r}"
+        assert not scratch_folders(folder), f"{where}: scratch left behind: {scratch_folders(folder)}"
+
+
 # ---- add: killed mid-write, disk full --------------------------------------------------------------
 
 def feed_records(count: int, body_chars: int = 4000) -> bytes:

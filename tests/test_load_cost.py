@@ -145,3 +145,19 @@ def test_index_terms_are_the_token_streams_terms() -> None:
     for text in texts:
         assert word_terms(text) == [term for term, _, _ in word_tokens(text)]
         assert ngram_terms(text) == [term for term, _, _ in ngram_tokens(text)]
+
+
+def test_huge_text_words_are_cut_in_chunks_to_the_same_terms() -> None:
+    """document.words_of gives jieba a chunk of a huge text at a time (memory); the chunks end at
+    whitespace, so the terms are exactly those of the whole text at once, wherever the cuts fall."""
+    from newsctl.analysis import normalize, word_terms
+    from newsctl.engine import document
+
+    body = huge_body(400_000, seed=3).replace("</p>\n<p>", "\n").replace("。", "。 ", 50)
+    text = normalize(body + "\r\n结尾　ＡＢＣ-123 hfo-1234yf \t最后一句")
+    assert len(text) > 2 * document.WORDS_CHUNK
+    whole = word_terms(text)
+    assert document.words_of(text) == whole
+    no_space = normalize(huge_body(300_000, seed=4).replace("</p>\n<p>", ""))
+    assert not any(ch.isspace() for ch in no_space[1:-1]) and len(no_space) > document.WORDS_CHUNK
+    assert document.words_of(no_space) == word_terms(no_space)  # no whitespace: one chunk

@@ -24,7 +24,7 @@ from newsctl.discovery import marked_listing
 from newsctl.dups.compare import Verdict, judge
 from newsctl.dups.normalise import Story, pack, story_key, story_of, unpack
 from newsctl.dups.signature import NUM_PERM, shingles
-from newsctl.dups.store import Entry, Generation, Store, recordable
+from newsctl.dups.store import Entry, Generation, Store, recordable, trusted_marks
 from newsctl.parallel import map_chunks
 from newsctl.post import Post, read_post
 from newsctl.rules import CheckContext, front_matter_read, post_facts
@@ -172,7 +172,8 @@ def refresh_table(settings: Settings, ctx: CheckContext, paths: Sequence[str] | 
     # Rewritten when it would record something new, or forget a post that is gone (posts changed
     # in the last seconds are not recorded: rewriting for them alone would change nothing).
     if use_store and (any(map(recordable, fresh)) or len(known) > len(result) - len(missing)
-                      or (generation is not None and generation.meta.get("folders") != marks)):
+                      or (generation is not None and generation.meta.get("folders") != trusted_marks(
+                          marks, result, [entry for entry in result if recordable(entry)]))):
         Store(settings).save(result, marks, signatures)
     return Table(result, signatures, stories)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsctl.config import Settings
-from newsctl.discovery import Listing, folder_mtimes, marked_listing
+from newsctl.discovery import Listing, folder_mtimes, is_archive_post, marked_listing
 from newsctl.dups.candidates import ESTIMATE_MARGIN, estimate_pair, stored_estimate
 from newsctl.dups.compare import DEFAULT_THRESHOLD, NEAR, SAME_BODY, SAME_TITLE_DATE
 from newsctl.dups.entries import Stories, entry_of, refresh, relative
@@ -73,9 +73,13 @@ def check_against_archive(settings: Settings, ctx: CheckContext, posts: Sequence
     for entry, story in pool:
         if story is None:
             continue
-        hashes = shingle_hashes(story.text) if story.body else set()
-        entry.signature = signature(hashes) if hashes else None
-        entry.shingles = len(hashes)
+        stored = view.stored_as_is(entry) if view is not None else None
+        if stored is not None:  # the store signed this very file: no need to sign it again
+            entry.signature, entry.shingles = stored.signature, stored.shingles
+        else:
+            hashes = shingle_hashes(story.text) if story.body else set()
+            entry.signature = signature(hashes) if hashes else None
+            entry.shingles = len(hashes)
         shingle_set = shingles(story.text)
         stories.known[entry.path] = (story, shingle_set)
         stories.pinned.add(entry.path)
@@ -84,7 +88,8 @@ def check_against_archive(settings: Settings, ctx: CheckContext, posts: Sequence
     for path in given:
         if path in own:
             matches += _matches_of(own[path][0], own, view, memory, stories, threshold, settings.root, ctx)
-    if view is not None and marks is not None and not view.remember([entry for entry, _ in pool], marks):
+    archive_posts = [entry for entry, _ in pool if is_archive_post(settings, entry.path)]  # not drafts
+    if view is not None and marks is not None and not view.remember(archive_posts, marks):
         refresh(settings, ctx)  # the recent layer is full: the whole generation takes it in
     return matches
 
@@ -111,14 +116,30 @@ def _unknown_posts(settings: Settings, ctx: CheckContext, view: View, given: set
     cut = len(root) + 1
     unknown: list[str] = racy
     for folder, names in listing:
-        rel_dir = folder[cut:]
-        if rel_dir not in unchanged:
-            known = view.known_names(rel_dir)
-            unknown += [f"{folder}/{name}" for name in names if name not in known]
+        if folder[cut:] not in unchanged:
+            unknown += _not_as_recorded(folder, names, view.known_names(folder[cut:]))
     unknown = [path for path in dict.fromkeys(unknown) if relative(path, root) not in given and os.path.isfile(path)]
     if limit is not None and len(unknown) > limit:
         return None
     return [entry_of(read_post(Path(path)), relative(path, root), ctx) for path in unknown], marks
+
+
+def _not_as_recorded(folder: str, names: list[str], known: dict[str, tuple[int, int]]) -> list[str]:
+    """The posts of a folder that moved on which the store does not hold, or holds with another
+    size or mtime (an editor's save by rename moves the folder too)."""
+    found = []
+    for name in names:
+        path = f"{folder}/{name}"
+        recorded = known.get(name)
+        if recorded is not None:
+            try:
+                info = os.stat(path)
+            except OSError:
+                continue
+            if (info.st_size, info.st_mtime_ns) == recorded:
+                continue
+        found.append(path)
+    return found
 
 
 def _in_memory(settings: Settings, ctx: CheckContext, given: set[str]) -> dict[int, list[Entry]]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from newsctl.dups.store import Entry, Generation, Store, recordable, storable, trusted_marks
+from newsctl.dups.store import Entry, Generation, Store, exact_keys, recordable, storable, trusted_marks
 
 MAX_RECENT = 2000  # posts in the recent layer; beyond, the check rewrites the whole generation
 
@@ -62,12 +62,26 @@ class View:
         generation, row = self._locate(row)
         return generation.estimate_inputs(row)
 
-    def known_names(self, folder: str) -> set[str]:
-        """The file names the store holds in a folder (relative to the root)."""
-        names = set(self.base.names.get(folder, ()))
+    def known_names(self, folder: str) -> dict[str, tuple[int, int]]:
+        """The file names the store holds in a folder (relative to the root), with the size and
+        mtime_ns recorded (the recent layer's over the whole generation's)."""
+        names = dict(self.base.names.get(folder, {}))
         if self.recent is not None:
-            names.update(self.recent.names.get(folder, ()))
+            names.update(self.recent.names.get(folder, {}))
         return names
+
+    def stored_as_is(self, entry: Entry) -> Entry | None:
+        """The stored entry, with its signature, of the same file unchanged (path, size, mtime,
+        and the same exact-copy keys), found by those keys; None if the store has no such row or
+        the post is racy."""
+        if entry.path in self.racy:
+            return None
+        for row in sorted(self.rows_with("exact", exact_keys(entry)), reverse=True):  # newest layer first
+            stored = self.entry(row, with_signature=True)
+            if stored is not None and (stored.path, stored.size, stored.mtime_ns, stored.body_key) == (
+                    entry.path, entry.size, entry.mtime_ns, entry.body_key):
+                return stored
+        return None
 
     def _locate(self, row: int) -> tuple[Generation, int]:
         if row >= self.base.count and self.recent is not None:
@@ -86,15 +100,9 @@ class View:
             return False
         kept = [entry for entry in merged if storable(entry.path)]
         racy = [entry.path for entry in kept if not recordable(entry)]
-        expected = self.store.current_tokens()
-        layered_on = [self.base_token] + ([self.recent.folder.name[4:]] if self.recent is not None else [])
-
-        def current_line(token: str) -> str | None:
-            # compare-and-swap: a whole generation written meanwhile must not be hidden
-            return f"{self.base_token} {token}" if self.store.current_tokens() == expected == layered_on else None
-
+        layered_on = [self.base_token] + ([self.recent.token] if self.recent is not None else [])
         extra = {"folders": trusted_marks(marks, merged, kept), "base": self.base_token, "racy": racy}
-        token = self.store.publish(kept, extra, current_line)
+        token = self.store.publish(kept, extra, layered_on)
         if token is not None:
             self.store.remove_old(self.base_token, token)
         return True

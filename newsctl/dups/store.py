@@ -12,6 +12,8 @@ One generation of the store is a folder `gen-<token>/`:
 - `bands.key` / `bands.row`: every row's LSH band keys, sorted (uint64), and their rows (uint32);
 - `exact.key` / `exact.row`: the same for the exact-copy keys (body, title with date), so that
   `validate FILE` finds NC602/NC603 copies on any day;
+- `stories.u64`: each row's story key (normalise.story_key), by which `verdicts.tsv` (written
+  later into the current generation by `dups`, verdicts.py) keeps the verdicts on pairs;
 - `names.bin`: the rows' file names by folder (discovery.pack_listing's format);
 - `meta.json`: format, counts, and the marks of the post folders listed for it
   (discovery.marked_listing: a folder whose mtime moved on has gained or lost files since).
@@ -36,7 +38,7 @@ import mmap
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -45,13 +47,14 @@ from typing import TYPE_CHECKING, Protocol
 from newsctl import __version__
 from newsctl.cache import RACY_NS
 from newsctl.config import ROOT_MARKERS, Settings
-from newsctl.discovery import UNSURE
+from newsctl.discovery import UNSURE, pack_listing, unpack_listing
 from newsctl.dups.signature import BANDS, NUM_PERM, SHINGLE, band_keys
 
 if TYPE_CHECKING:
     import numpy as np
 
-FORMAT = 3  # 2: names.bin, folder marks relative to the root, the recent layer; 3: stories.u64 (story keys)
+FORMAT = 4  # 2: names.bin, folder marks relative to the root, the recent layer; 3: sizes and mtimes in
+# names.bin; 4: stories.u64 (the story keys verdicts.py keeps verdicts by)
 _MAGIC = f"newsctl-dups-{FORMAT}-{__version__}-{SHINGLE}-{NUM_PERM}-{BANDS}"
 _M64 = 0xFFFFFFFFFFFFFFFF
 _NO_SIGNATURE = (0xFFFFFFFF,) * NUM_PERM
@@ -102,8 +105,9 @@ def storable(path: str) -> bool:
 
 
 def recordable(entry: Entry) -> bool:
-    """Kept in the store: a path the file format holds, of a post not changed in the last seconds."""
-    return storable(entry.path) and time.time_ns() - entry.mtime_ns > RACY_NS
+    """Kept in the store: a path the file format holds, of a post not changed in the last seconds
+    (a post dated in the future by a skewed clock is recorded: any change gives it a new mtime)."""
+    return storable(entry.path) and abs(time.time_ns() - entry.mtime_ns) > RACY_NS
 
 
 def exact_keys(entry: Entry) -> list[int]:
@@ -224,17 +228,24 @@ class Generation:
             entry.story_key = key
         return found, np.array(signatures[chosen], dtype=np.uint32), story_keys
 
-    def paths(self) -> set[str]:
-        """The paths (relative to the root) of every entry."""
-        return {line.split("\t", 1)[0] for line in self._lines()}
-
     @cached_property
-    def names(self) -> dict[str, list[str]]:
-        """The entries' file names by folder (relative to the root, "" for the root itself), from
-        names.bin: a few MB at 100k posts, where posts.tsv would take ten times as long to read."""
-        text = self._files["names.bin"][:].decode("utf-8", "surrogateescape")
-        return {("" if folder == "." else folder): names
-                for folder, *names in (part.split("\0") for part in text.split("\0\0")) if folder}
+    def names(self) -> dict[str, dict[str, tuple[int, int]]]:
+        """The entries' file names by folder (relative to the root, "" for the root itself), each
+        with the size and mtime_ns recorded; from names.bin, a few MB at 100k posts (posts.tsv
+        would take ten times as long to read)."""
+        by_folder: dict[str, dict[str, tuple[int, int]]] = {}
+        for folder, names in unpack_listing(self._files["names.bin"][:]):
+            stats = by_folder.setdefault("" if folder == "." else folder, {})
+            for item in names:
+                name, _, stat = item.partition("/")  # (no file name holds a "/")
+                size, _, mtime = stat.partition("/")
+                with contextlib.suppress(ValueError):
+                    stats[name] = (int(size), int(mtime))
+        return by_folder
+
+    @property
+    def token(self) -> str:
+        return self.folder.name.removeprefix("gen-")
 
     def _lines(self) -> list[str]:
         text = self._files["posts.tsv"][:].decode("utf-8", "surrogateescape")
@@ -304,7 +315,7 @@ class Store:
                 header = handle.readline()
         except (OSError, ValueError):
             return None
-        if not isinstance(meta, dict) or meta.get("magic") != _MAGIC or header != f"{_MAGIC}\n".encode():
+        if not _valid_meta(meta) or header != f"{_MAGIC}\n".encode():
             return None
         count = meta.get("count")
         if not isinstance(count, int) or not self._sizes_match(folder, count, meta):
@@ -333,18 +344,28 @@ class Store:
         `signatures`: row n is entries[n]'s signature (NO_SIGNATURE without text), used instead
         of Entry.signature (the whole-archive path keeps them in one array)."""
         kept, kept_signatures = _recordable_rows(entries, signatures)
-        token = self.publish(kept, {"folders": trusted_marks(folders, entries, kept)}, lambda token: token,
-                             kept_signatures)
+        token = self.publish(kept, {"folders": trusted_marks(folders, entries, kept)}, signatures=kept_signatures)
         if token:
             self.remove_old(token)
+            self._remove_other_stores()
+
+    def _remove_other_stores(self) -> None:
+        """Stores of other formats, versions or zones beside this one: never read again."""
+        import shutil
+
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self.folder.parent):
+                if entry.name.startswith("dups-") and entry.path != str(self.folder) and entry.is_dir():
+                    shutil.rmtree(entry.path, ignore_errors=True)
 
     def publish(self, kept: Sequence[Entry], extra: Mapping[str, object],
-                current_line: Callable[[str], str | None], signatures: np.ndarray | None = None) -> str | None:
-        """Write generation `gen-<token>` with these entries and `extra` in its meta.json; then
-        CURRENT becomes current_line(token), unless that is None (nothing is made current and the
-        folder is removed). The token, or None when nothing was made current. `signatures`: as
-        for `save`, one row per kept entry."""
-        if not self.writable:
+                layered_on: Sequence[str] | None = None, signatures: np.ndarray | None = None) -> str | None:
+        """Write generation `gen-<token>` with these entries and `extra` in its meta.json and make
+        it current: the whole generation, or (`layered_on`: the tokens CURRENT must still name)
+        the recent layer on that whole generation, compare-and-swap. The token, or None when
+        nothing was made current (CURRENT moved on meanwhile, or a write failed). `signatures`:
+        as for `save`, one row per kept entry."""
+        if not self.writable or (layered_on is not None and self.current_tokens() != list(layered_on)):
             return None
         import secrets  # local: only writers need them (pre-commit mostly reads)
         import shutil
@@ -355,21 +376,44 @@ class Store:
             for parent in (self.folder.parent.parent, self.folder.parent, self.folder):
                 parent.mkdir(mode=0o700, exist_ok=True)
             folder.mkdir(mode=0o700)
-            _write_generation(folder, kept, extra, signatures)
-            line = current_line(token)
-            if line is None:
-                shutil.rmtree(folder, ignore_errors=True)
-                return None
-            temporary = self.folder / f".CURRENT.{os.getpid()}.tmp"
-            temporary.write_text(line + "\n", encoding="ascii")
-            os.replace(temporary, self.folder / "CURRENT")
+            _write_generation(folder, kept, extra, small=layered_on is not None, signatures=signatures)
+            with self._locked():
+                before = self.current_tokens()
+                if layered_on is not None and before != list(layered_on):
+                    shutil.rmtree(folder, ignore_errors=True)
+                    return None
+                line = token if layered_on is None else f"{layered_on[0]} {token}"
+                temporary = self.folder / f".CURRENT.{os.getpid()}.tmp"
+                temporary.write_text(line + "\n", encoding="ascii")
+                os.replace(temporary, self.folder / "CURRENT")
         except OSError:
             shutil.rmtree(folder, ignore_errors=True)
             return None
+        self._retire(set(before) - set(line.split()))
         return token
 
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The store's own lock around reading and replacing CURRENT: a recent layer never
+        replaces a whole generation written between its check and its write."""
+        import fcntl
+
+        descriptor = os.open(self.folder / "LOCK", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)
+
+    def _retire(self, tokens: set[str]) -> None:
+        """Stamp generations CURRENT no longer names: remove_old counts a minute from now."""
+        for token in tokens:
+            with contextlib.suppress(OSError):
+                os.utime(self.folder / f"gen-{token}")
+
     def remove_old(self, *current: str) -> None:
-        """Older generations, once no reader can still be starting on them (a minute old)."""
+        """Generations CURRENT does not name, a minute after they stopped being current (or were
+        last written), when no reader can still be starting on them."""
         import shutil
 
         kept = {f"gen-{token}" for token in current}
@@ -381,9 +425,22 @@ class Store:
                             shutil.rmtree(entry.path, ignore_errors=True)
 
 
-def _write_generation(folder: Path, kept: Sequence[Entry], extra: Mapping[str, object],
+def _valid_meta(meta: object) -> bool:
+    """meta.json as written: the format, folder marks as {folder: mtime_ns}, racy paths as texts."""
+    if not isinstance(meta, dict) or meta.get("magic") != _MAGIC:
+        return False
+    folders, racy = meta.get("folders", {}), meta.get("racy", [])
+    return (isinstance(folders, dict) and all(isinstance(key, str) and "\0" not in key and type(value) is int
+                                              for key, value in folders.items())
+            and isinstance(racy, list) and all(isinstance(path, str) for path in racy))
+
+
+def _write_generation(folder: Path, kept: Sequence[Entry], extra: Mapping[str, object], small: bool,
                       signatures: np.ndarray | None = None) -> None:
-    bands, exact = _write_tables(folder, kept) if signatures is None else _write_tables_numpy(folder, kept, signatures)
+    """The files of a generation; `small`: a recent layer, written without numpy (see _write_tables);
+    `signatures`: one row per entry, instead of Entry.signature (the whole-archive path)."""
+    bands, exact = (_write_tables(folder, kept, small) if signatures is None
+                    else _write_tables_numpy(folder, kept, signatures))
     _write_story_keys(folder, kept)
     lines = [f"{_MAGIC}\n".encode(), *(f"{entry.line()}\n".encode("utf-8", "surrogateescape") for entry in kept)]
     offsets = array.array("Q", itertools.accumulate((len(line) for line in lines), initial=0))[1:]
@@ -396,20 +453,20 @@ def _write_generation(folder: Path, kept: Sequence[Entry], extra: Mapping[str, o
     (folder / "shingles.u32").write_bytes(shingle_counts.tobytes())
     (folder / "headlines.u64").write_bytes(headlines.tobytes())
     (folder / "posts.tsv").write_bytes(b"".join(lines))
-    (folder / "names.bin").write_bytes(_packed_names(entry.path for entry in kept))
+    (folder / "names.bin").write_bytes(_packed_names(kept))
     meta = {"magic": _MAGIC, "count": len(kept), "bands": bands, "exact": exact, "written": time.time_ns(),
             "tsv_bytes": sum(len(line) for line in lines), **extra}
     (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
 
 
-def _packed_names(paths: Iterable[str]) -> bytes:
-    """The entries' paths as discovery.pack_listing packs a listing (folders relative to the root)."""
+def _packed_names(entries: Iterable[Entry]) -> bytes:
+    """The entries' names by folder, each as `name/size/mtime_ns`, packed as discovery packs a
+    listing (folders relative to the root, "." for the root)."""
     by_folder: dict[str, list[str]] = {}
-    for path in paths:
-        folder, _, name = path.rpartition("/")
-        by_folder.setdefault(folder or ".", []).append(name)
-    return "\0\0".join("\0".join([folder, *names]) for folder, names in by_folder.items()).encode(
-        "utf-8", "surrogateescape")
+    for entry in entries:
+        folder, _, name = entry.path.rpartition("/")
+        by_folder.setdefault(folder or ".", []).append(f"{name}/{entry.size}/{entry.mtime_ns}")
+    return pack_listing(list(by_folder.items()))
 
 
 def trusted_marks(folders: dict[str, int], entries: Iterable[Entry], kept: Sequence[Entry]) -> dict[str, int]:
@@ -420,9 +477,10 @@ def trusted_marks(folders: dict[str, int], entries: Iterable[Entry], kept: Seque
     return {folder: UNSURE if folder in untrusted else mark for folder, mark in folders.items()}
 
 
-def _write_tables(folder: Path, entries: Sequence[Entry]) -> tuple[int, int]:
-    """signatures.u32, bands.* and exact.*; numpy for many rows, plain Python for a few."""
-    if len(entries) > 500:
+def _write_tables(folder: Path, entries: Sequence[Entry], small: bool = False) -> tuple[int, int]:
+    """signatures.u32, bands.* and exact.*; numpy for many rows, plain Python for a few and for
+    the pre-commit check's recent layer (importing numpy costs more than sorting its rows)."""
+    if len(entries) > 500 and not small:
         return _write_tables_numpy(folder, entries)
     signatures = array.array("I")
     band_pairs: list[tuple[int, int]] = []

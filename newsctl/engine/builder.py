@@ -4,13 +4,20 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from newsctl.engine import codec
-from newsctl.engine.document import IndexedDocument
-from newsctl.engine.postings import SINGLE, TermDictWriter, encode_postings, encode_single
+from newsctl.engine.document import IndexedDocument, no_collection
+from newsctl.engine.postings import (
+    SINGLE,
+    TermDictWriter,
+    encode_postings,
+    encode_single,
+    entry_bytes,
+    single_entry_layout,
+)
 from newsctl.engine.store import INDEX_NAME, SideWriter
 
 # A term seen in one post so far (most bigrams) is a single int: doc number << 32 | position
@@ -39,7 +46,18 @@ class SegmentBuilder:
     def full(self) -> bool:
         return self.cost > self.budget
 
+    def would_overflow(self, doc: IndexedDocument) -> bool:
+        """Whether the post could take the segment past its budget (every token a new term): a huge
+        post then starts a segment of its own, so that memory holds one huge post's terms, not
+        several."""
+        tokens = len(doc.body_ngrams) + len(doc.body_words) + len(doc.title_ngrams) + len(doc.title_words)
+        return self.docnum > 0 and self.cost + tokens * (_TERM_COST + _POSTING_COST) > self.budget
+
     def add(self, doc: IndexedDocument) -> None:
+        with no_collection():
+            self._add(doc)
+
+    def _add(self, doc: IndexedDocument) -> None:
         perdoc = self.perdoc
         perdoc.start_doc(self.docnum)
         for name, fieldobj in self.fields:
@@ -136,13 +154,15 @@ class SegmentBuilder:
 
     def finish(self) -> Any:
         """Write the term dictionary, the sidecar and the per-document files; return the segment."""
+        with no_collection():
+            return self._finish()
+
+    def _finish(self) -> Any:
         self.perdoc.close()
         terms = TermDictWriter(self.segment.create_file(self.storage, ".trm"))
         for name in sorted(self.terms):
             table = self.terms[name]
-            positions = self.kinds[name] == "ngrams"
-            # str keys sort as their UTF-8 bytes do (code point order), as the dictionary needs
-            terms.add_field(name, ((term, _encode_entry(table[term], positions)) for term in sorted(table)))
+            terms.add_entries(name, _entries(terms.field_prefix(), table, self.kinds[name]))
             table.clear()
         terms.close()
         self.side.write(Path(self.storage.folder) / self.segment.make_filename(".nsc"))
@@ -158,8 +178,20 @@ def _kind(fieldobj: Any) -> str:
     return "id" if isinstance(fieldobj, codec.fields.ID) else "other"
 
 
-def _encode_entry(entry: Any, with_positions: bool) -> bytes:
-    if type(entry) is int:
-        return encode_single(entry >> 32, entry & 0xFFFFFFFF, with_positions)
-    return encode_postings(*entry)
-
+def _entries(prefix: bytes, table: dict[Any, Any], kind: str) -> Iterator[tuple[bytes, bytes]]:
+    """(key, dictionary entry) of every term of the table, in key order. str terms sort as their
+    UTF-8 bytes do (code point order), as the dictionary needs. This runs once per term of the
+    segment (a huge post brings ~400,000): a one-posting bigram list, most terms, is one struct call."""
+    text, positions = kind in ("ngrams", "words"), kind == "ngrams"
+    for term in sorted(table):
+        entry = table[term]
+        key = prefix + term.encode() if text else prefix + term
+        if type(entry) is int:
+            docnum, low = entry >> 32, entry & 0xFFFFFFFF
+            if positions:
+                layout, size, flags = single_entry_layout(len(key), docnum, low)
+                yield key, layout.pack(len(key), key, size, flags, 1, 1, docnum, low)
+            else:
+                yield key, entry_bytes(key, encode_single(docnum, low, False))
+        else:
+            yield key, entry_bytes(key, encode_postings(*entry))

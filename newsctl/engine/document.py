@@ -4,8 +4,12 @@ See docs/search.md for the fields and docs/analysis.md for the token streams."""
 
 from __future__ import annotations
 
+import gc
 import os
+import re
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timezone
 from pathlib import Path
@@ -120,7 +124,7 @@ _ARCHIVE_ROOT: Path | None = None
 def _document(post: Any, rel: str) -> IndexedDocument:
     """The post as Jekyll publishes it: its title, instant, categories and tags (newsctl.jekyll),
     and the text of the body (Liquid protection markers removed)."""
-    from newsctl.analysis import ngram_terms, word_terms
+    from newsctl.analysis import ngram_terms
     from newsctl.jekyll.escape import without_raw_markers
     from newsctl.jekyll.view import publication_of, site_for
     from newsctl.text import extract
@@ -134,13 +138,56 @@ def _document(post: Any, rel: str) -> IndexedDocument:
     tags = list(pub.tags) if pub is not None else post.tags
     published = pub is None or (pub.kind in ("post", "page") and (pub.published or pub.future))
     title_norm, text_norm = normalize(title), normalize(extracted.text)
+    with no_collection():  # millions of strings for a huge post, no cycle among them
+        title_words, body_words = words_of(title_norm), words_of(text_norm)
+        title_ngrams, body_ngrams = ngram_terms(title_norm), ngram_terms(text_norm)
     return IndexedDocument(
         path=rel, id=post.id, title=title, date=int(moment.timestamp()), date_text=moment.isoformat(),
-        title_words=word_terms(title_norm), body_words=word_terms(text_norm),
-        title_ngrams=ngram_terms(title_norm), body_ngrams=ngram_terms(text_norm),
+        title_words=title_words, body_words=body_words, title_ngrams=title_ngrams, body_ngrams=body_ngrams,
         categories=categories, tags=tags, stocks=list(extracted.stocks),
         media=extracted.media or None, source=extracted.source_url or None,
         status=["published" if published else "unpublished"])
+
+
+WORDS_CHUNK = 1 << 16  # characters given to jieba at a time (a huge post's words are then not all strings at once)
+_WHITESPACE = re.compile(r"\s")
+
+
+def words_of(norm: str) -> list[str]:
+    """analysis.word_terms(norm), jieba's search-mode words, a chunk of the text at a time.
+
+    jieba returns a new string per word: for a 5 MB post, 1.5 million strings (~130 MB) alive at
+    once, before they are interned into the few thousand distinct words. Chunks end just before
+    a whitespace character, which jieba never joins to a word (its blocks of text are runs of
+    non-space characters), and whitespace tokens are not words: the terms are the same."""
+    from newsctl.analysis import word_terms
+
+    if len(norm) <= WORDS_CHUNK:
+        return word_terms(norm)
+    terms: list[str] = []
+    start = 0
+    while start < len(norm):
+        found = _WHITESPACE.search(norm, start + WORDS_CHUNK)
+        end = found.start() if found else len(norm)
+        terms += word_terms(norm[start:end])
+        start = end
+    return terms
+
+
+@contextmanager
+def no_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused for the block. Adding a huge post, or writing a segment,
+    allocates millions of objects, none in a reference cycle; each allocation burst would start
+    a collection that walks every tracked object of the process (the segment's posting lists
+    among them), again and again. Nothing of the block leaves a cycle behind to collect."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def prepare_process(settings: Settings) -> None:

@@ -10,8 +10,8 @@ import zlib
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
-from itertools import accumulate
-from operator import sub
+from itertools import accumulate, islice
+from operator import itemgetter, sub
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,29 @@ def encode_single(docnum: int, low: int, is_position: bool) -> bytes:
     if low == 1:
         return _SINGLE_ID[id_code].pack(id_code | _ALL_ONES << 2, 1, 1, docnum)
     return encode_postings(array("I", (docnum,)), array("I", (low,)), None)
+
+
+def entry_bytes(key: bytes, value: bytes) -> bytes:
+    """A term dictionary entry: varint key length, key, varint value length, value."""
+    return b"".join((_varint(len(key)), key, _varint(len(value)), value))
+
+
+def single_entry_layout(key_size: int, docnum: int, position: int) -> tuple[struct.Struct, int, int]:
+    """(layout, value size, flags) packing a whole entry of a one-posting bigram list with one position
+    (most terms of a segment): key size, key, value size, then encode_single()'s bytes."""
+    id_code, pos_code = _width_code(docnum), _width_code(position)
+    layout = _SINGLE_ENTRY.get((key_size, id_code, pos_code))
+    if layout is None:
+        if key_size >= 0x80:
+            raise ValueError("a key this long needs a multi-byte varint")
+        value = _SINGLE_LAYOUTS[id_code, pos_code]
+        layout = _SINGLE_ENTRY[key_size, id_code, pos_code] = (
+            struct.Struct(f"=B{key_size}sB{value.format[1:]}"), value.size,
+            id_code | _ALL_ONES << 2 | pos_code << 4 | _HAS_POSITIONS)
+    return layout
+
+
+_SINGLE_ENTRY: dict[tuple[int, int, int], tuple[struct.Struct, int, int]] = {}
 
 
 def postings_header(data: bytes) -> tuple[int, int, int, int]:
@@ -183,20 +206,34 @@ class TermDictWriter:
 
     def add_field(self, name: str, items: Iterable[tuple[str | bytes, bytes]]) -> None:
         """One field's (term, posting list) entries, terms in increasing order."""
+        prefix = bytes((len(self.fieldmap),))
+        self.add_entries(name, ((key, entry_bytes(key, value)) for key, value in
+                                ((prefix + (term.encode("utf-8") if isinstance(term, str) else term), value)
+                                 for term, value in items)))
+
+    def add_entries(self, name: str, entries: Iterable[tuple[bytes, bytes]]) -> None:
+        """One field's (key, entry_bytes(key, posting list)) pairs, keys in increasing order, each key
+        starting with field_prefix(): add_field() for callers that encode entries themselves."""
         self.fieldmap[name] = len(self.fieldmap)
-        prefix = bytes((self.fieldmap[name],))
-        pending = self.pending
-        for term, value in items:
-            key = prefix + (term.encode("utf-8") if isinstance(term, str) else term)
-            if self.count % BLOCK_TERMS == 0:
+        items = iter(entries)
+        while True:  # a block at a time: the per-entry work is an append
+            room = BLOCK_TERMS - self.count % BLOCK_TERMS
+            chunk = list(islice(items, room))
+            if not chunk:
+                return
+            if room == BLOCK_TERMS:
                 self._write_pending()
-                pending = self.pending
+                key = chunk[0][0]
                 self.offsets.append(self.file.tell())
                 self.first_keys += key
                 self.key_ends.append(len(self.first_keys))
                 self.key_crcs.append(zlib.crc32(key))
-            pending.append(b"".join((_varint(len(key)), key, _varint(len(value)), value)))
-            self.count += 1
+            self.pending += map(itemgetter(1), chunk)
+            self.count += len(chunk)
+
+    def field_prefix(self) -> bytes:
+        """The first byte of the keys of the next field added."""
+        return bytes((len(self.fieldmap),))
 
     def _write_pending(self) -> None:
         if self.pending:

@@ -17,8 +17,6 @@ from newsctl.engine.store import Manifest
 STAT_SPLIT_MIN = 20_000  # posts from which two processes share the stat calls
 
 
-
-
 @dataclass
 class Scan:
     paths: list[str]  # relative to the root, in listing order

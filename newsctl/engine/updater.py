@@ -27,6 +27,10 @@ posting arrays (C-level), with Python work only per candidate document. See docs
 
 from __future__ import annotations
 
+import os
+import re
+import secrets
+import shutil
 import time
 from array import array
 from dataclasses import dataclass, field
@@ -96,16 +100,37 @@ def update_index(settings: Settings, options: IndexOptions) -> Summary:
     if not acquire(lock, options.wait):
         raise IndexBusy(f"another `newsctl index` is updating {index_dir} (waited {options.wait:g} s); "
                         "try again when it has finished, or pass a longer --wait")
+    scratch = f"{INDEX_NAME}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
     try:
-        summary = _update_locked(settings, options, index_dir, lock)
-    except OSError as exc:
+        summary = _update_locked(settings, options, index_dir, lock, scratch)
+    except (OSError, NewsctlError) as exc:
+        if not _holds(lock):
+            raise LockLost(f"{index_dir} was removed or replaced while this `newsctl index` ran (another index "
+                           "may be writing there now); nothing was committed: run `newsctl index` again") from exc
+        if not isinstance(exc, OSError):
+            raise
         raise NewsctlError(f"cannot update the index in {index_dir}: {_os_error(exc)}; "
                            "the previous index is unchanged") from exc
     finally:
-        _remove_scratch(index_dir)
+        shutil.rmtree(index_dir / scratch, ignore_errors=True)
         lock.release()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+class LockLost(NewsctlError):
+    """The lock's file was removed while this process held the lock: another may hold a new one."""
+
+
+def _holds(lock: Any) -> bool:
+    holds = getattr(lock, "holds", None)  # Windows: Whoosh's msvcrt lock, held on an open file
+    return holds() if holds is not None else True
+
+
+def _check_lock(lock: Any) -> None:
+    """Before each write that makes something live: the lock must still be the folder's lock."""
+    if not _holds(lock):
+        raise LockLost("the index lock's file was removed")
 
 
 def _os_error(exc: OSError) -> str:
@@ -113,11 +138,16 @@ def _os_error(exc: OSError) -> str:
     return f"{where}{exc.strerror or exc}"
 
 
-def _remove_scratch(index_dir: Path) -> None:
-    """Whoosh's per-document scratch folder (its writers leave it behind)."""
-    import shutil
+_SCRATCH = re.compile(rf"^{INDEX_NAME}(\..+)?\.tmp$")
 
-    shutil.rmtree(index_dir / f"{INDEX_NAME}.tmp", ignore_errors=True)
+
+def _remove_scratch(index_dir: Path) -> None:
+    """Whoosh's per-document scratch folders (`MAIN.<pid>-<token>.tmp`, one per run; `MAIN.tmp` of older
+    newsctl) left by killed runs. Only the lock holder calls this; a run removes its own at its end,
+    never another's: an `index` whose folder was removed under it may still be running."""
+    for entry in os.scandir(index_dir):
+        if _SCRATCH.match(entry.name) and entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
 
 
 def _read_generation(index_dir: Path, generation: int) -> tuple[State | None, Manifest | None, str | None]:
@@ -133,7 +163,7 @@ def _read_generation(index_dir: Path, generation: int) -> tuple[State | None, Ma
     return state, manifest, problem
 
 
-def _update_locked(settings: Settings, options: IndexOptions, index_dir: Path, lock: Any) -> Summary:
+def _update_locked(settings: Settings, options: IndexOptions, index_dir: Path, lock: Any, scratch: str) -> Summary:
     generation = latest_generation(index_dir)
     if generation < 0:
         from newsctl.engine import codec
@@ -158,6 +188,7 @@ def _update_locked(settings: Settings, options: IndexOptions, index_dir: Path, l
             and scan.same_files(manifest) and state.dirs == scan.dirs and state.posts == list(settings.posts)):
         # Nothing changed: no Whoosh, no tokeniser; only the files' record, if their stats moved.
         if generation and integrity.needs_record(index_dir, generation, state):
+            _check_lock(lock)
             integrity.record_files(index_dir, generation, state)
         return Summary(unchanged=len(scan.paths) - len(manifest.reasons), skipped=manifest.reasons)
     from newsctl.engine.whooshlib import FileStorage
@@ -171,14 +202,16 @@ def _update_locked(settings: Settings, options: IndexOptions, index_dir: Path, l
     plan = make_plan(scan, previous)
     folded = _fold_small_segments(index_dir, segments, scan, plan)
     outcomes = read_posts(settings, index_dir, list(plan.to_read.items()), options.jobs, options.progress,
-                          getattr(lock, "fd", None))
+                          getattr(lock, "fd", None), scratch)
     new_manifest = _apply(index_dir, segments, scan, plan, outcomes, summary)
     new_state = State(generation, INDEX_FORMAT, dict_hash, list(settings.posts), time.time(),
                       state.doc_count if state else 0, _segment_list(segments), scan.dirs)
+    _check_lock(lock)
     if summary.rebuilt_because or folded or summary.added or summary.updated or summary.deleted:
         _commit(storage, index_dir, new_state, new_manifest, segments + outcomes.segments)
     else:  # only stats moved: the same documents, the same generation, fresh bookkeeping
         write_generation(index_dir, new_state, new_manifest)
+    _check_lock(lock)
     integrity.record_files(index_dir, new_state.generation, new_state)
     integrity.remove_orphans(index_dir, new_state.generation, new_state)
     return summary

@@ -26,11 +26,24 @@ BUILD_MEMORY = 440 * 1024 * 1024  # postings held in memory by all index workers
 ReadJob = tuple[str, str | None]  # (relative path, digest it had: None means index it whatever it holds)
 
 
+class RunStorage(FileStorage):
+    """The index folder, with Whoosh's scratch files in this run's own folder (`scratch`), not in the
+    `MAIN.tmp` every run shares: a run removes its scratch when it ends, and must not remove files of
+    another run's workers (see updater._remove_scratch)."""
+
+    def __init__(self, folder: Path, scratch: str) -> None:
+        super().__init__(str(folder))
+        self.scratch = scratch
+
+    def temp_storage(self, name: str | None = None) -> Any:
+        return FileStorage(os.path.join(self.folder, self.scratch)).create()
+
+
 class SegmentSink:
     """Feeds analysed posts to SegmentBuilders, starting a new segment when one is full."""
 
-    def __init__(self, index_dir: Path, budget: int) -> None:
-        self.storage = FileStorage(str(index_dir))
+    def __init__(self, index_dir: Path, budget: int, scratch: str) -> None:
+        self.storage = RunStorage(index_dir, scratch)
         self.schema = codec.build_schema()
         self.budget = budget
         self.builder: SegmentBuilder | None = None
@@ -39,6 +52,8 @@ class SegmentSink:
     def take(self, result: Analysed) -> Outcome:
         """Index the post (if it has a document); return what the parent needs to know, compactly."""
         if result.doc is not None:
+            if self.builder is not None and self.builder.would_overflow(result.doc):
+                self.flush()
             if self.builder is None:
                 self.builder = SegmentBuilder(self.storage, self.schema, self.budget)
             self.builder.add(result.doc)
@@ -53,7 +68,7 @@ class SegmentSink:
             self.builder = None
 
 
-def _worker_main(settings: Settings, index_dir: Path, budget: int, lock_fd: int | None, jobs: Any,
+def _worker_main(settings: Settings, index_dir: Path, budget: int, scratch: str, lock_fd: int | None, jobs: Any,
                  results: Any) -> None:
     """Take batches of read jobs until None, report each batch, and finally the new segments.
 
@@ -66,7 +81,7 @@ def _worker_main(settings: Settings, index_dir: Path, budget: int, lock_fd: int 
     parent = os.getppid()
     try:
         prepare_process(settings)
-        sink = SegmentSink(index_dir, budget)
+        sink = SegmentSink(index_dir, budget, scratch)
         while (batch := jobs.get()) is not None:
             if os.getppid() != parent:
                 os._exit(1)
@@ -93,19 +108,19 @@ class Outcomes:
 
 
 def read_posts(settings: Settings, index_dir: Path, to_read: list[ReadJob], jobs: int,
-               progress: ProgressFactory, lock_fd: int | None) -> Outcomes:
+               progress: ProgressFactory, lock_fd: int | None, scratch: str) -> Outcomes:
     """Analyse and index the posts; `jobs` worker processes (0: one per core) for many posts."""
     jobs = jobs or os.cpu_count() or 1
     with progress(len(to_read)) as advance:
         if jobs == 1 or len(to_read) < PARALLEL_MIN:
-            return _read_inline(settings, index_dir, to_read, advance)
-        return _read_in_workers(settings, index_dir, to_read, jobs, advance, lock_fd)
+            return _read_inline(settings, index_dir, to_read, advance, scratch)
+        return _read_in_workers(settings, index_dir, to_read, jobs, advance, lock_fd, scratch)
 
 
-def _read_inline(settings: Settings, index_dir: Path, to_read: list[ReadJob],
-                 advance: Advance) -> Outcomes:
+def _read_inline(settings: Settings, index_dir: Path, to_read: list[ReadJob], advance: Advance,
+                 scratch: str) -> Outcomes:
     prepare_process(settings)
-    sink = SegmentSink(index_dir, BUILD_MEMORY)
+    sink = SegmentSink(index_dir, BUILD_MEMORY, scratch)
     outcomes = Outcomes()
     for rel, old in to_read:
         outcomes.results.append(sink.take(analyse_post(settings.root, rel, old)))
@@ -116,7 +131,7 @@ def _read_inline(settings: Settings, index_dir: Path, to_read: list[ReadJob],
 
 
 def _read_in_workers(settings: Settings, index_dir: Path, to_read: list[ReadJob], jobs: int,
-                     advance: Advance, lock_fd: int | None) -> Outcomes:
+                     advance: Advance, lock_fd: int | None, scratch: str) -> Outcomes:
     import multiprocessing
     import queue
 
@@ -126,7 +141,8 @@ def _read_in_workers(settings: Settings, index_dir: Path, to_read: list[ReadJob]
     result_queue: Any = context.Queue()
     batches = [to_read[i:i + BATCH_SIZE] for i in range(0, len(to_read), BATCH_SIZE)]
     count = min(jobs, len(batches))
-    args = (settings, index_dir, BUILD_MEMORY // count, lock_fd if forking else None, job_queue, result_queue)
+    args = (settings, index_dir, BUILD_MEMORY // count, scratch, lock_fd if forking else None, job_queue,
+            result_queue)
     workers = [context.Process(target=_worker_main, args=args, daemon=True) for _ in range(count)]
     for batch in batches:
         job_queue.put(batch)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from newsctl.post import Post
 
-__all__ = ["publication_of", "relative_path", "site_for"]
+__all__ = ["jekyll_text", "publication_of", "relative_path", "site_for"]
 
 _LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t\r\f\v]*\n)+")
 _HARMLESS = ("NC102", "NC104")  # BOM, CRLF: Jekyll reads such files as usual
@@ -46,6 +46,11 @@ def relative_path(path: Path, root: Path) -> str:
         return Path(os.path.relpath(path, root)).as_posix()
 
 
+def jekyll_text(post: Post) -> str:
+    """The text the model reads of a post whose front matter newsctl refused (LF line ends)."""
+    return post.raw.replace("\r\n", "\n")
+
+
 def publication_of(post: Post, root: Path, site: Site, now: datetime | None = None,
                    check_liquid: bool = True) -> Publication:
     """What Jekyll does with `post` (a file under `root`). A file outside the site (`add --dest`
@@ -58,7 +63,7 @@ def publication_of(post: Post, root: Path, site: Site, now: datetime | None = No
     if codes & set(_NO_TEXT):
         return publish(rel, None, site, now, check_liquid)
     if codes - set(_HARMLESS):  # newsctl refused the front matter: read it as Jekyll does
-        return publish(rel, post.raw.replace("\r\n", "\n"), site, now, check_liquid)
+        return publish(rel, jekyll_text(post), site, now, check_liquid)
     # Jekyll's closing `---[ \t]*$\n?` with Ruby's \s also swallows the blank lines after it
     body = _LEADING_BLANK_LINES.sub("", post.body)
     front_matter = FrontMatter(found=True, data=post.meta, body=body, body_offset=0,

@@ -14,7 +14,7 @@ from typing import Any
 
 from newsctl.jekyll.findings import RULE_TEXTS, JekyllFinding, jekyll_findings
 from newsctl.jekyll.model import Publication
-from newsctl.jekyll.view import publication_of
+from newsctl.jekyll.view import jekyll_text, publication_of
 from newsctl.post import Post
 from newsctl.rules.rule import CheckContext, Finding, Rule, Scope
 
@@ -47,22 +47,22 @@ def as_findings(rule: Rule, post: Post, ctx: CheckContext) -> list[Finding]:
         if issue.key and issue.key in post.key_lines:
             found.append(rule.key_finding(post, issue.key, issue.message))
         elif issue.body_offset_line is not None:
-            found.append(rule.finding(post, issue.message, _body_line(post, issue.body_offset_line)))
+            found.append(rule.finding(post, issue.message, _body_line(post, issue.body_offset_line,
+                                                                      publication(post, ctx))))
         else:
             found.append(rule.finding(post, issue.message, max(post.body_line - 1, 1) if issue.key else 1))
     return found
 
 
-def _body_line(post: Post, line_in_body: int) -> int:
+def _body_line(post: Post, line_in_body: int, pub: Publication | None) -> int:
     """The file line of line `line_in_body` of the body Jekyll renders (which starts after the
     blank lines that follow the closing `---`). Where newsctl could not read the front matter,
     Jekyll's own split says where the body starts: Jekyll renders it all the same."""
-    pub = _last[1] if _last[0] is post else None
     fm = pub.front_matter if pub is not None else None
     if post.ok and post.raw:
         body, start = post.body, post.body_line
     elif fm is not None and fm.found:
-        text = post.raw.replace("\r\n", "\n").removeprefix("\ufeff")
+        text = jekyll_text(post).removeprefix("\ufeff")  # (split_front_matter drops the BOM)
         body, start = fm.body, text.count("\n", 0, fm.body_offset) + 1
     else:
         body, start = post.raw, 1
