@@ -133,6 +133,10 @@ def test_kept_verdicts_give_what_a_full_recompute_gives(cli: Cli, archive: Archi
     assert first_judged > 40 and groups > 10
     assert judged(root)[0] == 0  # nothing changed: every verdict is kept
     assert dups_json(cli, root) == from_scratch(cli, root)
+    some_post = next((root / "old_post").glob("*.md"))
+    os.utime(some_post, (OLD + 50, OLD + 50))  # read again: a new generation, nothing to judge ...
+    assert judged(root)[0] == 0
+    assert judged(root)[0] == 0  # ... and the new generation keeps the verdicts
 
     posts = sorted(path.relative_to(root).as_posix() for path in (root / "old_post").glob("*.md"))
     rng = random.Random(3)

@@ -22,7 +22,7 @@ from newsctl.dups import verdicts as kept_verdicts
 from newsctl.dups.candidates import candidate_pairs
 from newsctl.dups.compare import DEFAULT_THRESHOLD, NEAR, SAME_BODY, SAME_ID, SAME_TITLE_DATE, TEMPLATE, Verdict
 from newsctl.dups.entries import PairToJudge, Table, judge_all, refresh_table
-from newsctl.dups.store import Entry, Store
+from newsctl.dups.store import Entry, Generation, Store
 from newsctl.rules import CheckContext
 
 REASON_ORDER = (SAME_ID, SAME_TITLE_DATE, SAME_BODY, NEAR)
@@ -116,8 +116,8 @@ def _find_groups(settings: Settings, ctx: CheckContext, selection: Selection, no
              if not (entries[first].body_key and entries[first].body_key == entries[second].body_key)]  # linked
     del chosen
     verdicts, found.judged = _verdicts(settings, table, pairs, selection.threshold, kept, notes)
-    if store and kept.added:
-        _keep_verdicts(store, kept, table)
+    if store:
+        _keep_verdicts(store, kept, table, generation)
     templates: list[Link] = []
     for (one, other), verdict in zip(pairs, verdicts, strict=True):
         if verdict is None or verdict.similarity < selection.threshold:
@@ -153,11 +153,16 @@ def _verdicts(settings: Settings, table: Table, pairs: Sequence[tuple[Entry, Ent
     return found, len(to_judge)
 
 
-def _keep_verdicts(store: Store, kept: kept_verdicts.KeptVerdicts, table: Table) -> None:
-    """The verdicts into the store's current generation, but those on stories no post tells now."""
-    generation = store.load()
-    if generation is not None and store.writable:
-        kept_verdicts.save(generation.folder, kept.still_needed(entry.story_key for entry in table.entries))
+def _keep_verdicts(store: Store, kept: kept_verdicts.KeptVerdicts, table: Table, read_from: Generation | None,
+                   ) -> None:
+    """The verdicts into the store's current generation, but those on stories no post tells now:
+    when some were judged, or when the generation they were read from is no longer current (a
+    refresh wrote a new one, which would otherwise start without them)."""
+    current = store.load()
+    if current is None or not store.writable:
+        return
+    if kept.added or (kept.known and (read_from is None or current.folder != read_from.folder)):
+        kept_verdicts.save(current.folder, kept.still_needed(entry.story_key for entry in table.entries))
 
 
 def exact_links(entries: Sequence[Entry]) -> list[Link]:
