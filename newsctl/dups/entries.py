@@ -133,12 +133,14 @@ def refresh_table(settings: Settings, ctx: CheckContext, paths: Sequence[str] | 
     the store is rewritten when anything changed."""
     import numpy as np
 
+    from newsctl.dups.tables import columns, tables_of
+
     root = str(settings.root)
     generation = Store(settings).load() if use_store else None
     marks: dict[str, int] = {}  # given paths: no folder is known to be complete
     if paths is None:
         paths, marks = listed_with_marks(settings, generation)
-    stored, stored_signatures, _ = generation.columns() if generation else ([], None, None)
+    stored, stored_signatures, _ = columns(generation) if generation else ([], None, None)
     known = {entry.path: row for row, entry in enumerate(stored)}
     entries: list[Entry | None] = []
     from_store: list[int] = []  # (row in the table, row in `stored`)
@@ -174,7 +176,7 @@ def refresh_table(settings: Settings, ctx: CheckContext, paths: Sequence[str] | 
     if use_store and (any(map(recordable, fresh)) or len(known) > len(result) - len(missing)
                       or (generation is not None and generation.meta.get("folders") != trusted_marks(
                           marks, result, [entry for entry in result if recordable(entry)]))):
-        Store(settings).save(result, marks, signatures)
+        Store(settings).save(result, marks, tables_of(result, signatures))
     return Table(result, signatures, stories)
 
 

@@ -38,11 +38,11 @@ import mmap
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from newsctl import __version__
 from newsctl.cache import RACY_NS
@@ -50,8 +50,7 @@ from newsctl.config import ROOT_MARKERS, Settings
 from newsctl.discovery import UNSURE, pack_listing, unpack_listing
 from newsctl.dups.signature import BANDS, NUM_PERM, SHINGLE, band_keys
 
-if TYPE_CHECKING:
-    import numpy as np
+Tables = Callable[[Path, Sequence["Entry"]], tuple[int, int]]  # writes a generation's tables: (bands, exact)
 
 FORMAT = 4  # 2: names.bin, folder marks relative to the root, the recent layer; 3: sizes and mtimes in
 # names.bin; 4: stories.u64 (the story keys verdicts.py keeps verdicts by)
@@ -203,31 +202,6 @@ class Generation:
             found.append(entry)
         return found
 
-    def columns(self) -> tuple[list[Entry], np.ndarray, np.ndarray]:
-        """Every entry without its signature, the signatures as one (entries, NUM_PERM) uint32
-        array (NO_SIGNATURE rows: no text) and the story keys (uint64): the whole-archive path,
-        which never holds 100k signatures as Python ints."""
-        import numpy as np
-
-        rows, found = [], []
-        for row, line in enumerate(self._lines()):
-            entry = _parse_line(line)
-            if entry is not None:
-                rows.append(row)
-                found.append(entry)
-        signatures = np.frombuffer(self._view("signatures.u32", "I"), dtype="<u4").reshape(-1, NUM_PERM)
-        try:
-            keys = np.frombuffer(_mapped(self.folder / "stories.u64"), dtype="<u8")
-        except OSError:
-            keys = np.zeros(0, dtype="<u8")
-        if len(keys) != self.count:
-            keys = np.zeros(self.count, dtype="<u8")  # damaged: no verdict is then reused
-        chosen = np.array(rows, dtype=np.int64)
-        story_keys = keys[chosen]
-        for entry, key in zip(found, story_keys.tolist(), strict=True):
-            entry.story_key = key
-        return found, np.array(signatures[chosen], dtype=np.uint32), story_keys
-
     @cached_property
     def names(self) -> dict[str, dict[str, tuple[int, int]]]:
         """The entries' file names by folder (relative to the root, "" for the root itself), each
@@ -336,15 +310,15 @@ class Store:
                 and isinstance(exact, int) and sizes["bands.key"] == bands * 8 and sizes["bands.row"] == bands * 4
                 and sizes["exact.key"] == exact * 8 and sizes["exact.row"] == exact * 4)
 
-    def save(self, entries: Sequence[Entry], folders: dict[str, int], signatures: np.ndarray | None = None) -> None:
+    def save(self, entries: Sequence[Entry], folders: dict[str, int], tables: Tables | None = None) -> None:
         """Write a new generation with these entries (recent or unstorable ones left out), make
         it current and remove the older ones. `folders`: the marks (discovery.marked_listing) of
         the folders listed for `entries`; a folder holding a post left out is marked UNSURE
         (readers list it to find that post). Best effort: any failure leaves the old one.
-        `signatures`: row n is entries[n]'s signature (NO_SIGNATURE without text), used instead
-        of Entry.signature (the whole-archive path keeps them in one array)."""
-        kept, kept_signatures = _recordable_rows(entries, signatures)
-        token = self.publish(kept, {"folders": trusted_marks(folders, entries, kept)}, signatures=kept_signatures)
+        `tables`: writes signatures.u32, bands.* and exact.* for the kept entries instead of
+        _write_tables (the whole-archive path: tables.py, from its signature array)."""
+        kept = [entry for entry in entries if recordable(entry)]
+        token = self.publish(kept, {"folders": trusted_marks(folders, entries, kept)}, tables=tables)
         if token:
             self.remove_old(token)
             self._remove_other_stores()
@@ -359,12 +333,12 @@ class Store:
                     shutil.rmtree(entry.path, ignore_errors=True)
 
     def publish(self, kept: Sequence[Entry], extra: Mapping[str, object],
-                layered_on: Sequence[str] | None = None, signatures: np.ndarray | None = None) -> str | None:
+                layered_on: Sequence[str] | None = None, tables: Tables | None = None) -> str | None:
         """Write generation `gen-<token>` with these entries and `extra` in its meta.json and make
         it current: the whole generation, or (`layered_on`: the tokens CURRENT must still name)
         the recent layer on that whole generation, compare-and-swap. The token, or None when
-        nothing was made current (CURRENT moved on meanwhile, or a write failed). `signatures`:
-        as for `save`, one row per kept entry."""
+        nothing was made current (CURRENT moved on meanwhile, or a write failed). `tables`: as
+        for `save`."""
         if not self.writable or (layered_on is not None and self.current_tokens() != list(layered_on)):
             return None
         import secrets  # local: only writers need them (pre-commit mostly reads)
@@ -376,7 +350,7 @@ class Store:
             for parent in (self.folder.parent.parent, self.folder.parent, self.folder):
                 parent.mkdir(mode=0o700, exist_ok=True)
             folder.mkdir(mode=0o700)
-            _write_generation(folder, kept, extra, small=layered_on is not None, signatures=signatures)
+            _write_generation(folder, kept, extra, tables)
             with self._locked():
                 before = self.current_tokens()
                 if layered_on is not None and before != list(layered_on):
@@ -435,13 +409,14 @@ def _valid_meta(meta: object) -> bool:
             and isinstance(racy, list) and all(isinstance(path, str) for path in racy))
 
 
-def _write_generation(folder: Path, kept: Sequence[Entry], extra: Mapping[str, object], small: bool,
-                      signatures: np.ndarray | None = None) -> None:
-    """The files of a generation; `small`: a recent layer, written without numpy (see _write_tables);
-    `signatures`: one row per entry, instead of Entry.signature (the whole-archive path)."""
-    bands, exact = (_write_tables(folder, kept, small) if signatures is None
-                    else _write_tables_numpy(folder, kept, signatures))
-    _write_story_keys(folder, kept)
+def _write_generation(folder: Path, kept: Sequence[Entry], extra: Mapping[str, object],
+                      tables: Tables | None = None) -> None:
+    """The files of a generation; `tables`: see Store.save."""
+    bands, exact = tables(folder, kept) if tables else _write_tables(folder, kept)
+    story_keys = array.array("Q", (entry.story_key for entry in kept))
+    if sys.byteorder != "little":
+        story_keys.byteswap()
+    (folder / "stories.u64").write_bytes(story_keys.tobytes())
     lines = [f"{_MAGIC}\n".encode(), *(f"{entry.line()}\n".encode("utf-8", "surrogateescape") for entry in kept)]
     offsets = array.array("Q", itertools.accumulate((len(line) for line in lines), initial=0))[1:]
     shingle_counts = array.array("I", (min(entry.shingles, 0xFFFFFFFF) for entry in kept))
@@ -477,11 +452,10 @@ def trusted_marks(folders: dict[str, int], entries: Iterable[Entry], kept: Seque
     return {folder: UNSURE if folder in untrusted else mark for folder, mark in folders.items()}
 
 
-def _write_tables(folder: Path, entries: Sequence[Entry], small: bool = False) -> tuple[int, int]:
-    """signatures.u32, bands.* and exact.*; numpy for many rows, plain Python for a few and for
-    the pre-commit check's recent layer (importing numpy costs more than sorting its rows)."""
-    if len(entries) > 500 and not small:
-        return _write_tables_numpy(folder, entries)
+def _write_tables(folder: Path, entries: Sequence[Entry]) -> tuple[int, int]:
+    """signatures.u32, bands.* and exact.* in plain Python, from Entry.signature: the pre-commit
+    check's recent layer (importing numpy costs more than sorting its rows); a whole-archive save
+    passes tables.py's numpy writer instead."""
     signatures = array.array("I")
     band_pairs: list[tuple[int, int]] = []
     exact_pairs: list[tuple[int, int]] = []
@@ -503,54 +477,3 @@ def _write_tables(folder: Path, entries: Sequence[Entry], small: bool = False) -
         signatures.byteswap()
     (folder / "signatures.u32").write_bytes(signatures.tobytes())
     return len(band_pairs), len(exact_pairs)
-
-
-def _recordable_rows(entries: Sequence[Entry], signatures: np.ndarray | None,
-                     ) -> tuple[list[Entry], np.ndarray | None]:
-    """The entries the store records, and their rows of `signatures`."""
-    keep = [recordable(entry) for entry in entries]
-    kept = [entry for entry, recorded in zip(entries, keep, strict=True) if recorded]
-    if signatures is None or len(kept) == len(entries):
-        return kept, signatures
-    import numpy as np
-
-    return kept, signatures[np.array(keep, dtype=bool)]
-
-
-def _write_story_keys(folder: Path, entries: Sequence[Entry]) -> None:
-    keys = array.array("Q", (entry.story_key for entry in entries))
-    if sys.byteorder != "little":
-        keys.byteswap()
-    (folder / "stories.u64").write_bytes(keys.tobytes())
-
-
-def _write_tables_numpy(folder: Path, entries: Sequence[Entry], signatures: np.ndarray | None = None,
-                        ) -> tuple[int, int]:
-    import numpy as np
-
-    from newsctl.dups.signature import band_keys_numpy
-
-    if signatures is None:
-        signatures = np.array([entry.signature or _NO_SIGNATURE for entry in entries],
-                              dtype="<u4").reshape(-1, NUM_PERM)
-    signatures = signatures.astype("<u4", copy=False)
-    (folder / "signatures.u32").write_bytes(signatures.tobytes())
-    with_text = (signatures != 0xFFFFFFFF).any(axis=1)
-    rows = np.nonzero(with_text)[0].astype("<u4")
-    keys = band_keys_numpy(signatures[rows]).astype("<u8")
-    band_rows = np.repeat(rows, keys.shape[1])
-    _write_sorted(folder, "bands", keys.reshape(-1), band_rows)
-    exact = [(key, row) for row, entry in enumerate(entries) for key in exact_keys(entry)]
-    exact_keys_array = np.array([key for key, _ in exact], dtype="<u8")
-    exact_rows = np.array([row for _, row in exact], dtype="<u4")
-    _write_sorted(folder, "exact", exact_keys_array, exact_rows)
-    return len(band_rows), len(exact)
-
-
-def _write_sorted(folder: Path, name: str, keys: object, rows: object) -> None:
-    import numpy as np
-
-    assert isinstance(keys, np.ndarray) and isinstance(rows, np.ndarray)
-    order = np.argsort(keys, kind="stable")
-    (folder / f"{name}.key").write_bytes(keys[order].astype("<u8").tobytes())
-    (folder / f"{name}.row").write_bytes(rows[order].astype("<u4").tobytes())
