@@ -42,8 +42,10 @@ FINEWS = SHARED_DIR / "corpus" / "finews"
 GEN_CORPUS = SHARED_DIR / "tools" / "gen_corpus.py"
 
 # Known in the real corpus (MANIFEST.tsv, near_duplicate_text_of), by id only:
-KNOWN_DUPLICATES = [("202112082206896571", "202112082206936037")]  # one story, trimmed and retitled
-KNOWN_TEMPLATES = [("202112082206761079", "202112082206777086", "202112082207020388")]  # 北向资金 40/50/… 亿
+# one story, trimmed and retitled
+KNOWN_DUPLICATES: list[tuple[str, ...]] = [("202112082206896571", "202112082206936037")]
+# 北向资金 40/50/… 亿
+KNOWN_TEMPLATES: list[tuple[str, ...]] = [("202112082206761079", "202112082206777086", "202112082207020388")]
 
 OUTLETS = ["证券时报", "中国证券报", "上海证券报", "每日经济新闻", "证券日报", "经济参考报", "第一财经", "界面新闻"]
 EDITORS = ["王明", "李静", "张强", "陈晓", "刘洋"]

@@ -49,7 +49,7 @@ class HugeRow:
 
 def worst_case_body(size: int, seed: int = 7) -> str:
     """Chinese text of `size` UTF-8 bytes: words of a 2,000-word vocabulary over 2,500 characters, with
-    numbers and punctuation (as tests/test_load_cost.py generates it)."""
+    numbers and punctuation (tests/test_load_cost.py uses it too)."""
     rng = random.Random(seed)
     chars = [chr(0x4E00 + rng.randrange(0x5000)) for _ in range(2500)]
     words = ["".join(rng.choice(chars) for _ in range(rng.randint(2, 4))) for _ in range(2000)]

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import json
-import random
 import subprocess
 import sys
 from pathlib import Path
@@ -105,20 +104,10 @@ def peak_rss_kib(*args: str | Path) -> int:
 
 
 def huge_body(size: int, seed: int = 7) -> str:
-    """Chinese text of `size` UTF-8 bytes: words of a 2,000-word vocabulary over 2,500 characters, with
-    numbers and punctuation (many distinct bigrams: a worst case for the index's term tables)."""
-    rng = random.Random(seed)
-    chars = [chr(0x4E00 + rng.randrange(0x5000)) for _ in range(2500)]
-    words = ["".join(rng.choice(chars) for _ in range(rng.randint(2, 4))) for _ in range(2000)]
-    parts: list[str] = []
-    total = 0
-    while total < size:
-        sentence = "".join(rng.choice(words) for _ in range(rng.randint(6, 14))) + f"{rng.randint(1, 9999)}。"
-        parts.append(sentence)
-        total += len(sentence.encode())
-        if len(parts) % 8 == 0:
-            parts.append("</p>\n<p>")
-    return "<p>" + "".join(parts) + "</p>"
+    """Many distinct bigrams: a worst case for the index's term tables (the benchmark's text)."""
+    from benchmarks.hugepost import worst_case_body
+
+    return worst_case_body(size, seed)
 
 
 def test_index_memory_is_bounded_for_a_huge_post(tmp_path: Path) -> None:
