@@ -20,7 +20,16 @@ import typer
 from typer.core import TyperGroup
 
 from newsctl import __version__, completion
-from newsctl.cli_support import QueryCommand, pick_format, stdout_is_terminal
+from newsctl.cli_support import (
+    CategoryFilter,
+    QueryCommand,
+    SinceFilter,
+    StockFilter,
+    TagFilter,
+    UntilFilter,
+    pick_format,
+    stdout_is_terminal,
+)
 from newsctl.cli_tools import register as register_tools
 from newsctl.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, NewsctlError, UsageError
 
@@ -333,13 +342,11 @@ def search_command(
     expression: Annotated[list[str] | None, typer.Option(
         "-e", "--query", help="The query (or part of it) as a value: it may start with '-' (repeatable).",
         show_default=False)] = None,
-    category: Annotated[list[str] | None, typer.Option(
-        "--category", help="Only this category.", autocompletion=completion.categories)] = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only this tag.",
-                                                  autocompletion=completion.tags)] = None,
-    stock: Annotated[list[str] | None, typer.Option("--stock", help="Only posts naming this stock code.")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="From this date (2022-06-01, 7d, 2w).")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Up to this date (inclusive).")] = None,
+    category: CategoryFilter = None,
+    tag: TagFilter = None,
+    stock: StockFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
     sort: Annotated[SortOrderChoice, typer.Option("--sort", help="relevance, date or -date.")] = (
         SortOrderChoice.relevance),
     limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Results to show (0: all).")] = 20,

@@ -17,9 +17,12 @@ from __future__ import annotations
 import re
 import sys
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from typer.core import TyperCommand
+
+from newsctl import completion
 
 # Marks an argument that starts with '-' but is a query word, so that click's parser leaves it
 # alone; a NUL cannot occur in a real argv, so the mark cannot meet a user's text.
@@ -132,3 +135,12 @@ def _suggest(name: str, long_names: list[str], choices: dict[str, list[str]]) ->
     candidates |= {value: f"{option} {value}" for option, values in choices.items() for value in values}
     close = difflib.get_close_matches(bare, list(candidates), n=1, cutoff=0.6)
     return candidates[close[0]] if close else None
+
+
+# The post filters `search` and `trend` share (one definition, one help text)
+CategoryFilter = Annotated[list[str] | None, typer.Option(
+    "--category", help="Only this category.", autocompletion=completion.categories)]
+TagFilter = Annotated[list[str] | None, typer.Option("--tag", help="Only this tag.", autocompletion=completion.tags)]
+StockFilter = Annotated[list[str] | None, typer.Option("--stock", help="Only posts naming this stock code.")]
+SinceFilter = Annotated[str | None, typer.Option("--since", help="From this date (2022-06-01, 7d, 2w).")]
+UntilFilter = Annotated[str | None, typer.Option("--until", help="Up to this date (inclusive).")]

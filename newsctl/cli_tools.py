@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Annotated, cast
 import typer
 
 from newsctl import completion
-from newsctl.cli_support import QueryCommand, stdout_is_terminal
+from newsctl.cli_support import (
+    CategoryFilter,
+    QueryCommand,
+    SinceFilter,
+    StockFilter,
+    TagFilter,
+    UntilFilter,
+    stdout_is_terminal,
+)
 
 if TYPE_CHECKING:
     from newsctl.config import Settings
@@ -50,13 +58,11 @@ def register(app: typer.Typer, settings: Callable[[], "Settings"], query_text: C
             show_default=False)] = None,
         by: Annotated[IntervalChoice, typer.Option(
             "--by", help="day, week (ISO, from Monday), month, or auto (by the span).")] = IntervalChoice.auto,
-        category: Annotated[list[str] | None, typer.Option(
-            "--category", help="Only this category.", autocompletion=completion.categories)] = None,
-        tag: Annotated[list[str] | None, typer.Option("--tag", help="Only this tag.",
-                                                      autocompletion=completion.tags)] = None,
-        stock: Annotated[list[str] | None, typer.Option("--stock", help="Only posts naming this stock code.")] = None,
-        since: Annotated[str | None, typer.Option("--since", help="From this date (2022-06-01, 7d, 2w).")] = None,
-        until: Annotated[str | None, typer.Option("--until", help="Up to this date (inclusive).")] = None,
+        category: CategoryFilter = None,
+        tag: TagFilter = None,
+        stock: StockFilter = None,
+        since: SinceFilter = None,
+        until: UntilFilter = None,
         output: Annotated[TrendFormatChoice | None, typer.Option(
             "--format", help="chart (bars; plain text when piped), json or csv.")] = None,
     ) -> None:

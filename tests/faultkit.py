@@ -39,7 +39,7 @@ def copy_sample(root: Path) -> Path:
 
 
 def make_big_archive(root: Path, count: int) -> Path:
-    """gen_corpus from ../shared when present, else varied copies of sample_posts (as test_faults)."""
+    """gen_corpus from ../shared when present, else varied copies of sample_posts."""
     tool = SHARED / "tools" / "gen_corpus.py"
     if tool.is_file() and (SHARED / "corpus").is_dir():
         subprocess.run([sys.executable, str(tool), "--src", str(SHARED / "corpus"), "--out", str(root), "-n",

@@ -12,15 +12,13 @@ import os
 import random
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SAMPLE_POSTS, SHARED
+from faultkit import make_big_archive
 from hostile import Run, finish, kill_group, limits, post_text, run_batch, run_bounded, start
 
 SEED = 20220601
@@ -31,24 +29,6 @@ BUSY_WORDS = ("busy", "lock", "another", "running", "in progress")
 
 
 # ---- building a big archive ------------------------------------------------------------------------
-
-def make_big_archive(root: Path, count: int) -> Path:
-    """gen_corpus from ../shared when present, else varied copies of sample_posts."""
-    tool = SHARED / "tools" / "gen_corpus.py"
-    if tool.is_file() and (SHARED / "corpus").is_dir():
-        subprocess.run([sys.executable, str(tool), "--src", str(SHARED / "corpus"), "--out", str(root), "-n",
-                        str(count), "--seed", "11"], check=True, capture_output=True, timeout=120)
-        return root
-    shutil.copytree(SAMPLE_POSTS, root, ignore=shutil.ignore_patterns(".newsctl"))
-    samples = sorted(root.glob("*/*.md"))
-    for number in range(count - len(samples)):
-        source = samples[number % len(samples)]
-        day = source.name[:10]
-        post_id = f"{day.replace('-', '')}{number:010d}"
-        text = source.read_text(encoding="utf-8").replace("</p>", f"第{number}号副本。</p>", 1)
-        (source.parent / f"{day}-{post_id}.md").write_text(text + f"\n副本编号{number}\n", encoding="utf-8")
-    return root
-
 
 def post_files(root: Path) -> list[Path]:
     return sorted(p for folder in ("_posts", "old_post") for p in (root / folder).rglob("*.md"))
