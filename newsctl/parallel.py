@@ -17,12 +17,15 @@ Result = TypeVar("Result")
 
 def map_chunks(work: Callable[..., Result], items: Sequence[Item], *extra: Any, chunk_size: int,
                threshold: int, workers: int = 0, notes: list[str] | None = None,
-               start_method: str | None = None) -> Iterator[Result]:
+               start_method: str | None = None,
+               read_ahead: bool = False) -> Iterator[Result]:
     """`work(chunk, *extra)` for each chunk of `items`, in order. Worker processes from `threshold`
     items on and with two or more workers (`workers` 0: one per core); should they fail (no
     semaphores, a worker killed), the remaining work runs here and the reason goes to `notes`.
     `start_method`: the multiprocessing start method ("spawn": workers that do not inherit a large
-    parent's memory, each of whose pages would count again in the process tree's RSS)."""
+    parent's memory, each of whose pages would count again in the process tree's RSS).
+    `read_ahead`: the items are paths of files that `work` reads; while the workers run, this
+    process (which only waits for their results) has the kernel read them ahead (readahead.py)."""
     chunks = [items[start:start + chunk_size] for start in range(0, len(items), chunk_size)]
     workers = min(workers or os.cpu_count() or 1, len(chunks))
     if len(items) < threshold or workers < 2:
@@ -37,7 +40,12 @@ def map_chunks(work: Callable[..., Result], items: Sequence[Item], *extra: Any, 
 
         context = multiprocessing.get_context(start_method) if start_method else None
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            for result in pool.map(work, chunks, *([value] * len(chunks) for value in extra)):
+            results = pool.map(work, chunks, *([value] * len(chunks) for value in extra))
+            if read_ahead:  # (after the map: the workers are started, no fork follows the threads)
+                from newsctl.readahead import read_ahead as start_read_ahead
+
+                start_read_ahead([str(item) for item in items], chunk_size, workers)
+            for result in results:
                 done += 1
                 yield result
     except (OSError, NotImplementedError, BrokenProcessPool) as exc:

@@ -95,7 +95,7 @@ def tally_paths(paths: Sequence[str], timezone: str, jobs: int = 0, progress: Pr
 
     total = Tally()
     parts = map_chunks(tally_chunk, paths, timezone, root, chunk_size=CHUNK_SIZE, threshold=PARALLEL_THRESHOLD,
-                       workers=jobs)
+                       workers=jobs, read_ahead=True)
     add_parts(total, parts, len(paths), progress)
     return total
 

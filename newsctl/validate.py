@@ -244,7 +244,7 @@ def check_files(paths: list[str], ctx: CheckContext, notes: list[str]) -> list[F
     from newsctl.parallel import map_chunks
 
     chunks = map_chunks(check_chunk, paths, ctx, chunk_size=FILES_PER_TASK, threshold=PARALLEL_THRESHOLD + 1,
-                        notes=notes)
+                        notes=notes, read_ahead=True)
     return [result for chunk in chunks for result in chunk]
 
 

@@ -12,6 +12,7 @@ one is a substitution; one holding digits is another figure. A headline whose fi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
@@ -66,20 +67,43 @@ def judge(first: Story, second: Story, shingle_sets: tuple[AbstractSet[str], Abs
     score = round(similarity(first_set, second_set, bool(first.title) and first.title == second.title), 3)
     if score < threshold:
         return Verdict(score, NEAR, "below the threshold")
-    other = template_difference(first, second)
+    alignment = sentence_alignment(first, second)  # read by both: aligning is most of a verdict's cost
+    other = template_difference(first, second, alignment)
     if other:
         return Verdict(score, TEMPLATE, other)
-    return Verdict(score, NEAR, _edit_summary(first, second))
+    return Verdict(score, NEAR, _edit_summary(alignment))
 
 
-def template_difference(first: Story, second: Story) -> str:
-    """"" when the stories differ only by whole sentences; else what a template would change."""
+Opcodes = Sequence[tuple[str, int, int, int, int]]
+
+
+def sentence_alignment(first: Story, second: Story) -> Opcodes:
+    """difflib's opcodes turning the first story's sentences into the second's."""
+    return _opcodes(first.sentences, second.sentences)
+
+
+def _opcodes(first: tuple[str, ...], second: tuple[str, ...]) -> Opcodes:
+    if first == second:  # (the common case among copies, and difflib's slowest way to say so)
+        return [("equal", 0, len(first), 0, len(second))] if first else []
+    if len(first) == len(second) == 1:  # two headlines
+        return [("replace", 0, 1, 0, 1)]
+    from difflib import SequenceMatcher  # local: ~5 ms of every pre-commit run otherwise
+
+    return SequenceMatcher(None, first, second, autojunk=False).get_opcodes()
+
+
+def template_difference(first: Story, second: Story, alignment: Opcodes | None = None) -> str:
+    """"" when the stories differ only by whole sentences; else what a template would change.
+    `alignment`: sentence_alignment(first, second), when known."""
     if first.title_figures and second.title_figures and first.title_figures != second.title_figures:
         return "other figures in the headline: " + _figures_pair(first.title_figures, second.title_figures)
-    figures, names = _substitutions(first.sentences, second.sentences)
+    if alignment is None:
+        alignment = sentence_alignment(first, second)
+    figures, names = _substitutions(first.sentences, second.sentences, alignment)
     if figures:
         return "other figures: " + "; ".join(f"{a} / {b}" for a, b in figures[:3])
-    title_figures, title_names = _substitutions((first.title,), (second.title,))
+    titles = (first.title,), (second.title,)
+    title_figures, title_names = _substitutions(*titles, _opcodes(*titles))
     if title_figures and not names:
         return "other figures in the headline: " + "; ".join(f"{a} / {b}" for a, b in title_figures[:3])
     if names:  # a repost drops or adds, it does not reword: another name, or other facts
@@ -87,15 +111,15 @@ def template_difference(first: Story, second: Story) -> str:
     return ""
 
 
-def _substitutions(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[list[tuple[str, str]],
-                                                                             list[tuple[str, str]]]:
+def _substitutions(first: tuple[str, ...], second: tuple[str, ...], alignment: Opcodes,
+                   ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """Short stretches replaced by other short stretches inside changed sentences: (with digits,
-    without)."""
-    from difflib import SequenceMatcher  # local: ~5 ms of every pre-commit run otherwise
+    without). `alignment`: the opcodes from `first` to `second`."""
+    from difflib import SequenceMatcher
 
     figures: list[tuple[str, str]] = []
     names: list[tuple[str, str]] = []
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, first, second, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in alignment:
         if tag != "replace":
             continue
         left, right = "".join(first[i1:i2]), "".join(second[j1:j2])
@@ -123,14 +147,12 @@ def _figures_pair(first: frozenset[str], second: frozenset[str]) -> str:
     return ", ".join(sorted(first - second)) + " / " + ", ".join(sorted(second - first))
 
 
-def _edit_summary(first: Story, second: Story) -> str:
-    from difflib import SequenceMatcher
-
-    if first.sentences == second.sentences:
+def _edit_summary(alignment: Opcodes) -> str:
+    """What the sentence alignment drops and adds."""
+    if all(tag == "equal" for tag, *_ in alignment):
         return "same text apart from title, punctuation, spacing or boilerplate"
     dropped = added = 0
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, first.sentences, second.sentences,
-                                               autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in alignment:
         if tag in ("delete", "replace"):
             dropped += i2 - i1
         if tag in ("insert", "replace"):

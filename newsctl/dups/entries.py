@@ -94,7 +94,7 @@ def _read_chunk(paths: Sequence[str], root: str, ctx: CheckContext) -> Chunk:
 def read_chunks(paths: Sequence[str], root: str, ctx: CheckContext, notes: list[str] | None = None) -> list[Chunk]:
     """These posts read and signed, in worker processes for many; in input order."""
     return list(map_chunks(_read_chunk, paths, root, ctx, chunk_size=FILES_PER_TASK, threshold=PARALLEL_THRESHOLD,
-                           notes=notes))
+                           notes=notes, read_ahead=True))
 
 
 def read_entries(paths: Sequence[str], root: str, ctx: CheckContext, notes: list[str] | None = None) -> list[Entry]:

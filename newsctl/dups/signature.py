@@ -128,7 +128,8 @@ def _fmix64(value: int) -> int:
 def jaccard(first: AbstractSet[object], second: AbstractSet[object]) -> float:
     if not first and not second:
         return 1.0
-    return len(first & second) / len(first | second)
+    shared = len(first & second)  # (cheaper than building the union)
+    return shared / (len(first) + len(second) - shared)
 
 
 def containment(first: AbstractSet[object], second: AbstractSet[object]) -> float:
@@ -175,14 +176,19 @@ def _sign_batch(texts: list[str], rows: list[int], result: np.ndarray, counts: n
     lengths = np.array([len(text) for text in texts], dtype=np.int64)
     ends = np.cumsum(lengths)
     count = len(codes) - SHINGLE + 1
-    value = np.zeros(count, dtype=np.uint64)
+    value = codes[:count].copy()
     base = np.uint64(_BASE)
-    for offset in range(SHINGLE):
-        value = value * base + codes[offset:offset + count]
-    folded = (value ^ (value >> np.uint64(32))) & np.uint64(_M32)
+    for offset in range(1, SHINGLE):  # in place: each step one pass over memory
+        value *= base
+        value += codes[offset:offset + count]
+    value ^= value >> np.uint64(32)
+    value &= np.uint64(_M32)  # folded to 32 bits
     owner = np.repeat(np.arange(len(texts), dtype=np.uint64), lengths)[:count]
     valid = np.arange(count) + SHINGLE <= ends[owner.astype(np.int64)]  # shingles inside one text
-    keyed = np.sort((owner[valid] << np.uint64(32)) | folded[valid])  # (np.unique hashes: slower here)
+    keyed = owner[valid]
+    keyed <<= np.uint64(32)
+    keyed |= value[valid]
+    keyed.sort()  # (np.unique hashes: slower here)
     keyed = keyed[np.r_[True, keyed[1:] != keyed[:-1]]]
     text_of = (keyed >> np.uint64(32)).astype(np.int64)
     hashes = _fmix32_numpy((keyed & np.uint64(_M32)).astype(np.uint32))
@@ -190,16 +196,23 @@ def _sign_batch(texts: list[str], rows: list[int], result: np.ndarray, counts: n
     perm_a = np.array(_PERM_A, dtype=np.uint32)
     perm_b = np.array(_PERM_B, dtype=np.uint32)
     minima = np.full((len(texts), NUM_PERM), _M32, dtype=np.uint32)
-    for chunk in range(0, len(hashes), 50_000):  # bounded memory: 50k x NUM_PERM at a time
+    buffer = np.empty((NUM_PERM, min(len(hashes), _PERMUTED)), dtype=np.uint32)
+    for chunk in range(0, len(hashes), _PERMUTED):  # bounded memory: NUM_PERM x _PERMUTED at a time
         # NUM_PERM rows of contiguous values: reduceat along a row is far faster than down columns
-        part = perm_a[:, None] * hashes[None, chunk:chunk + 50_000] + perm_b[:, None]
-        owners = text_of[chunk:chunk + 50_000]
+        values = hashes[None, chunk:chunk + _PERMUTED]
+        part = buffer[:, :values.shape[1]]
+        np.multiply(perm_a[:, None], values, out=part)  # in place: one pass over memory, not three
+        part += perm_b[:, None]
+        owners = text_of[chunk:chunk + _PERMUTED]
         first = np.r_[True, owners[1:] != owners[:-1]]
         reduced = np.minimum.reduceat(part, np.flatnonzero(first), axis=1).T
         present = owners[first]
         minima[present] = np.minimum(minima[present], reduced)  # a text may span two chunks
     result[rows] = minima
     counts[rows] = per_text
+
+
+_PERMUTED = 50_000  # shingle hashes permuted at a time
 
 
 def _fmix32_numpy(values: np.ndarray) -> np.ndarray:
