@@ -10,11 +10,13 @@ See docs/analysis.md.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from itertools import chain
 from operator import add
 from pathlib import Path
 from sys import intern
+from typing import Any
 
 from newsctl._t2s import T2S_PAIRS
 
@@ -166,6 +168,47 @@ def ngram_terms(norm: str) -> list[str]:
         terms += map(intern, map(add, run, run[1:]))
         terms.append(intern(run[-1]))
     return terms
+
+
+# A long text's bigrams as numbers (ngram_columns): `first << 21 | second`, the second code point
+# 0 for a run's last character alone (no text holds NUL: such a post is refused). Code points are
+# below 2^21, so the numbers sort as the terms do (code point order, the index's key order).
+COLUMNAR_CHARS = 50_000  # a normalised body this long gets ngram_columns instead of ngram_terms
+_SECOND = (1 << 21) - 1
+
+
+@dataclass(frozen=True)
+class NgramColumns:
+    """ngram_terms(norm) as one array of numbers, one per position (a huge post's 1.7 million
+    bigrams are then not 1.7 million strings; the index encodes them column by column)."""
+
+    codes: Any  # numpy int64 array
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def terms(self) -> list[str]:
+        """The terms themselves: ngram_terms(norm)."""
+        return [intern(chr(code >> 21) + chr(code & _SECOND)) if code & _SECOND else intern(chr(code >> 21))
+                for code in self.codes.tolist()]
+
+
+def ngram_columns(norm: str) -> NgramColumns:
+    """ngram_terms(norm), as numbers: every character not a space gives one term, with the next
+    character when that one is in the same run of non-space characters."""
+    import numpy as np
+
+    points = np.frombuffer(norm.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+    space = np.isin(points, _space_points())
+    second = np.zeros(len(points), dtype=np.int64)
+    second[:-1] = np.where(space[1:], 0, points[1:])
+    return NgramColumns(((points << 21) | second)[~space])
+
+
+@cache
+def _space_points() -> list[int]:
+    """What `\\s` matches (str.isspace, as for _RUN): no character beyond the BMP is a space."""
+    return [code for code in range(0x10000) if chr(code).isspace()]
 
 
 def query_ngrams(term_norm: str) -> list[str]:

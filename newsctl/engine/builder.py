@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from newsctl.analysis import NgramColumns
 from newsctl.engine import codec
 from newsctl.engine.document import IndexedDocument, no_collection
 from newsctl.engine.postings import (
@@ -25,6 +26,7 @@ from newsctl.engine.store import INDEX_NAME, SideWriter
 # [doc numbers, frequencies, positions or None] arrays.
 
 _TERM_COST, _POSTING_COST = 240, 12  # bytes of memory per term entry and per posting (measured)
+COLUMNAR_TOKENS = 50_000  # bigrams of one post: from this many, _add_ngrams_by_term (numpy pays off)
 
 
 class SegmentBuilder:
@@ -42,9 +44,11 @@ class SegmentBuilder:
         self.kinds = {name: _kind(f) for name, f in self.fields}
         self.docnum = 0
         self.cost = 0
+        self.columns: dict[str, NgramColumns] = {}  # the bigram fields of doc 0 kept as numbers (_add_columns)
 
     def full(self) -> bool:
-        return self.cost > self.budget
+        """Over budget, or holding a post's bigrams as numbers (that post has the segment alone)."""
+        return self.cost > self.budget or bool(self.columns)
 
     def would_overflow(self, doc: IndexedDocument) -> bool:
         """Whether the post could take the segment past its budget (every token a new term): a huge
@@ -58,6 +62,8 @@ class SegmentBuilder:
             self._add(doc)
 
     def _add(self, doc: IndexedDocument) -> None:
+        if self.columns:  # a second post after one whose bigrams are numbers: those become terms
+            self._columns_to_terms()
         perdoc = self.perdoc
         perdoc.start_doc(self.docnum)
         for name, fieldobj in self.fields:
@@ -74,7 +80,9 @@ class SegmentBuilder:
     def _index(self, name: str, fieldobj: Any, value: Any) -> int:
         """Add the field's postings; return its length in tokens (for BM25)."""
         table, kind = self.terms[name], self.kinds[name]
-        if kind == "ngrams":
+        if kind == "ngrams" and isinstance(value, NgramColumns):
+            self._add_columns(name, value)
+        elif kind == "ngrams":
             self._add_ngrams(table, value)
         elif kind == "words":
             self._add_words(table, value)
@@ -128,6 +136,9 @@ class SegmentBuilder:
 
     def _add_ngrams(self, table: dict[Any, Any], tokens: Sequence[str]) -> None:
         """One pass over the tokens; a token's position is its index in the list."""
+        if len(tokens) >= COLUMNAR_TOKENS:
+            self._add_ngrams_by_term(table, tokens)
+            return
         docnum = self.docnum
         base = docnum * SINGLE
         get = table.get
@@ -152,6 +163,60 @@ class SegmentBuilder:
                 entry[2].append(pos)
         self.cost += new_terms * _TERM_COST + len(tokens) * _POSTING_COST
 
+    def _add_ngrams_by_term(self, table: dict[Any, Any], tokens: Sequence[str]) -> None:
+        """_add_ngrams for a long post, a term at a time instead of a token at a time (the same
+        table results): numpy groups the positions by term, so that the Python work is per term
+        (a huge post has ~4 tokens per distinct bigram, and most bigrams occur once)."""
+        import numpy as np
+
+        docnum = self.docnum
+        base = docnum * SINGLE
+        numbers = dict.fromkeys(tokens)  # the distinct terms, in the order of their first position
+        for number, term in enumerate(numbers):
+            numbers[term] = number
+        codes = np.array(list(map(numbers.__getitem__, tokens)), dtype=np.uint32)
+        counts = np.bincount(codes, minlength=len(numbers)).tolist()
+        # positions grouped by term, each group in increasing order (a stable sort)
+        by_term = np.argsort(codes, kind="stable").tolist()
+        del codes
+        new_terms = 0
+        start = 0
+        for term, count in zip(numbers, counts, strict=True):
+            entry = table.get(term)
+            if entry is None:
+                new_terms += 1
+                if count == 1:
+                    table[term] = base + by_term[start]
+                else:
+                    positions = array("I", by_term[start:start + count])
+                    table[term] = [array("I", (docnum,)), array("I", (count,)), positions]
+            elif type(entry) is int:  # one posting, of an earlier post
+                positions = array("I", (entry & 0xFFFFFFFF,))
+                positions.extend(by_term[start:start + count])
+                table[term] = [array("I", (entry >> 32, docnum)), array("I", (1, count)), positions]
+            else:
+                entry[0].append(docnum)
+                entry[1].append(count)
+                entry[2].extend(by_term[start:start + count])
+            start += count
+        self.cost += new_terms * _TERM_COST + len(tokens) * _POSTING_COST
+
+    def _add_columns(self, name: str, columns: NgramColumns) -> None:
+        """A long post's bigrams as numbers: kept as they are when the post is the segment's first
+        (SegmentSink gives it the segment alone), and written column by column (column_entries)."""
+        if self.docnum == 0 and not self.terms[name]:
+            self.columns[name] = columns
+            self.cost += len(columns) * (_POSTING_COST + _TERM_COST // 4)
+        else:
+            self._add_ngrams(self.terms[name], columns.terms())
+
+    def _columns_to_terms(self) -> None:
+        docnum, self.docnum = self.docnum, 0
+        for name, columns in self.columns.items():
+            self._add_ngrams(self.terms[name], columns.terms())
+        self.docnum = docnum
+        self.columns = {}
+
     def finish(self) -> Any:
         """Write the term dictionary, the sidecar and the per-document files; return the segment."""
         with no_collection():
@@ -162,7 +227,10 @@ class SegmentBuilder:
         terms = TermDictWriter(self.segment.create_file(self.storage, ".trm"))
         for name in sorted(self.terms):
             table = self.terms[name]
-            terms.add_entries(name, _entries(terms.field_prefix(), table, self.kinds[name]))
+            if name in self.columns:  # (then the segment's only post: the table is empty)
+                terms.add_entries(name, column_entries(terms.field_prefix(), self.columns.pop(name)))
+            else:
+                terms.add_entries(name, _entries(terms.field_prefix(), table, self.kinds[name]))
             table.clear()
         terms.close()
         self.side.write(Path(self.storage.folder) / self.segment.make_filename(".nsc"))
@@ -195,3 +263,50 @@ def _entries(prefix: bytes, table: dict[Any, Any], kind: str) -> Iterator[tuple[
                 yield key, entry_bytes(key, encode_single(docnum, low, False))
         else:
             yield key, entry_bytes(key, encode_postings(*entry))
+
+
+def column_entries(prefix: bytes, columns: NgramColumns) -> Iterator[tuple[bytes, bytes]]:
+    """_entries of the table that _add_ngrams would make of doc 0's `columns`, in key order: the
+    terms sorted, counted and their positions grouped by numpy, their keys encoded as one text."""
+    import numpy as np
+
+    codes = columns.codes
+    if not len(codes):
+        return
+    by_term = np.argsort(codes, kind="stable")  # positions grouped by term, each group in order
+    ordered = codes[by_term]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    counts = np.diff(np.r_[starts, len(ordered)])
+    terms = ordered[starts]
+    del ordered
+    keys, key_ends = _key_bytes(terms)
+    positions, key_ends_list = by_term.tolist(), key_ends.tolist()
+    start = 0
+    for number, count in enumerate(counts.tolist()):
+        key = prefix + keys[key_ends_list[number]:key_ends_list[number + 1]]
+        if count == 1:
+            position = positions[start]
+            layout, size, flags = single_entry_layout(len(key), 0, position)
+            yield key, layout.pack(len(key), key, size, flags, 1, 1, 0, position)
+        else:
+            grouped = array("I", positions[start:start + count])
+            yield key, entry_bytes(key, encode_postings(array("I", (0,)), array("I", (count,)), grouped))
+        start += count
+
+
+def _key_bytes(terms: Any) -> tuple[bytes, Any]:
+    """The terms (analysis.NgramColumns numbers) as UTF-8, one after the other, and where each
+    ends (starting with a 0)."""
+    import numpy as np
+
+    first, second = terms >> 21, terms & ((1 << 21) - 1)
+    pair = second != 0
+    lengths = 1 + pair
+    ends = np.cumsum(lengths)
+    points = np.empty(int(ends[-1]) if len(ends) else 0, dtype="<u4")
+    points[ends - lengths] = first
+    points[(ends - 1)[pair]] = second[pair]
+    text = points.tobytes().decode("utf-32-le")
+    widths = 1 + (points >= 0x80) + (points >= 0x800) + (points >= 0x10000)  # UTF-8 bytes per character
+    point_ends = np.cumsum(widths)
+    return text.encode(), np.r_[0, point_ends[ends - 1]]

@@ -15,7 +15,7 @@ from datetime import timezone
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from newsctl.analysis import normalize
+from newsctl.analysis import NgramColumns, normalize
 from newsctl.config import Settings
 from newsctl.engine.store import content_hash
 from newsctl.errors import ConfigError
@@ -34,7 +34,7 @@ class IndexedDocument:
     title_words: list[str]  # the terms of analysis.word_tokens (word_terms: no offsets, interned)
     body_words: list[str]
     title_ngrams: list[str]  # the terms of analysis.ngram_tokens; a term's position is its index
-    body_ngrams: list[str]
+    body_ngrams: list[str] | NgramColumns  # (a long body's as numbers: analysis.ngram_columns)
     categories: list[str]  # as written (the index normalises them)
     tags: list[str]
     stocks: list[str]
@@ -124,7 +124,7 @@ _ARCHIVE_ROOT: Path | None = None
 def _document(post: Any, rel: str) -> IndexedDocument:
     """The post as Jekyll publishes it: its title, instant, categories and tags (newsctl.jekyll),
     and the text of the body (Liquid protection markers removed)."""
-    from newsctl.analysis import ngram_terms
+    from newsctl.analysis import COLUMNAR_CHARS, ngram_columns, ngram_terms
     from newsctl.jekyll.escape import without_raw_markers
     from newsctl.jekyll.view import publication_of, site_for
     from newsctl.text import extract
@@ -140,7 +140,8 @@ def _document(post: Any, rel: str) -> IndexedDocument:
     title_norm, text_norm = normalize(title), normalize(extracted.text)
     with no_collection():  # millions of strings for a huge post, no cycle among them
         title_words, body_words = words_of(title_norm), words_of(text_norm)
-        title_ngrams, body_ngrams = ngram_terms(title_norm), ngram_terms(text_norm)
+        title_ngrams = ngram_terms(title_norm)
+        body_ngrams = ngram_columns(text_norm) if len(text_norm) >= COLUMNAR_CHARS else ngram_terms(text_norm)
     return IndexedDocument(
         path=rel, id=post.id, title=title, date=int(moment.timestamp()), date_text=moment.isoformat(),
         title_words=title_words, body_words=body_words, title_ngrams=title_ngrams, body_ngrams=body_ngrams,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from newsctl.analysis import NgramColumns
 from newsctl.config import Settings
 from newsctl.engine import codec
 from newsctl.engine.builder import SegmentBuilder
@@ -52,8 +53,9 @@ class SegmentSink:
     def take(self, result: Analysed) -> Outcome:
         """Index the post (if it has a document); return what the parent needs to know, compactly."""
         if result.doc is not None:
-            if self.builder is not None and self.builder.would_overflow(result.doc):
-                self.flush()
+            if self.builder is not None and (self.builder.would_overflow(result.doc)
+                                             or isinstance(result.doc.body_ngrams, NgramColumns)):
+                self.flush()  # (a post whose bigrams are numbers has a segment of its own)
             if self.builder is None:
                 self.builder = SegmentBuilder(self.storage, self.schema, self.budget)
             self.builder.add(result.doc)
