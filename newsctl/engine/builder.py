@@ -26,7 +26,6 @@ from newsctl.engine.store import INDEX_NAME, SideWriter
 # [doc numbers, frequencies, positions or None] arrays.
 
 _TERM_COST, _POSTING_COST = 240, 12  # bytes of memory per term entry and per posting (measured)
-COLUMNAR_TOKENS = 50_000  # bigrams of one post: from this many, _add_ngrams_by_term (numpy pays off)
 
 
 class SegmentBuilder:
@@ -136,9 +135,6 @@ class SegmentBuilder:
 
     def _add_ngrams(self, table: dict[Any, Any], tokens: Sequence[str]) -> None:
         """One pass over the tokens; a token's position is its index in the list."""
-        if len(tokens) >= COLUMNAR_TOKENS:
-            self._add_ngrams_by_term(table, tokens)
-            return
         docnum = self.docnum
         base = docnum * SINGLE
         get = table.get
@@ -161,44 +157,6 @@ class SegmentBuilder:
                     entry[0].append(docnum)
                     entry[1].append(1)
                 entry[2].append(pos)
-        self.cost += new_terms * _TERM_COST + len(tokens) * _POSTING_COST
-
-    def _add_ngrams_by_term(self, table: dict[Any, Any], tokens: Sequence[str]) -> None:
-        """_add_ngrams for a long post, a term at a time instead of a token at a time (the same
-        table results): numpy groups the positions by term, so that the Python work is per term
-        (a huge post has ~4 tokens per distinct bigram, and most bigrams occur once)."""
-        import numpy as np
-
-        docnum = self.docnum
-        base = docnum * SINGLE
-        numbers = dict.fromkeys(tokens)  # the distinct terms, in the order of their first position
-        for number, term in enumerate(numbers):
-            numbers[term] = number
-        codes = np.array(list(map(numbers.__getitem__, tokens)), dtype=np.uint32)
-        counts = np.bincount(codes, minlength=len(numbers)).tolist()
-        # positions grouped by term, each group in increasing order (a stable sort)
-        by_term = np.argsort(codes, kind="stable").tolist()
-        del codes
-        new_terms = 0
-        start = 0
-        for term, count in zip(numbers, counts, strict=True):
-            entry = table.get(term)
-            if entry is None:
-                new_terms += 1
-                if count == 1:
-                    table[term] = base + by_term[start]
-                else:
-                    positions = array("I", by_term[start:start + count])
-                    table[term] = [array("I", (docnum,)), array("I", (count,)), positions]
-            elif type(entry) is int:  # one posting, of an earlier post
-                positions = array("I", (entry & 0xFFFFFFFF,))
-                positions.extend(by_term[start:start + count])
-                table[term] = [array("I", (entry >> 32, docnum)), array("I", (1, count)), positions]
-            else:
-                entry[0].append(docnum)
-                entry[1].append(count)
-                entry[2].extend(by_term[start:start + count])
-            start += count
         self.cost += new_terms * _TERM_COST + len(tokens) * _POSTING_COST
 
     def _add_columns(self, name: str, columns: NgramColumns) -> None:
