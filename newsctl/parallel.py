@@ -18,17 +18,22 @@ Result = TypeVar("Result")
 def map_chunks(work: Callable[..., Result], items: Sequence[Item], *extra: Any, chunk_size: int,
                threshold: int, workers: int = 0, notes: list[str] | None = None,
                start_method: str | None = None,
-               read_ahead: bool = False) -> Iterator[Result]:
+               read_ahead: bool = False, meanwhile: Callable[[], object] | None = None) -> Iterator[Result]:
     """`work(chunk, *extra)` for each chunk of `items`, in order. Worker processes from `threshold`
     items on and with two or more workers (`workers` 0: one per core); should they fail (no
     semaphores, a worker killed), the remaining work runs here and the reason goes to `notes`.
     `start_method`: the multiprocessing start method ("spawn": workers that do not inherit a large
     parent's memory, each of whose pages would count again in the process tree's RSS).
     `read_ahead`: the items are paths of files that `work` reads; while the workers run, this
-    process (which only waits for their results) has the kernel read them ahead (readahead.py)."""
+    process (which only waits for their results) has the kernel read them ahead (readahead.py).
+    `meanwhile`: run once here, while the workers work (without workers: before the work); it
+    must not raise (an OSError would read as the workers' failure)."""
     chunks = [items[start:start + chunk_size] for start in range(0, len(items), chunk_size)]
     workers = min(workers or os.cpu_count() or 1, len(chunks))
+    pending = [meanwhile] if meanwhile is not None else []
     if len(items) < threshold or workers < 2:
+        while pending:
+            pending.pop()()
         yield from (work(chunk, *extra) for chunk in chunks)
         return
     from concurrent.futures import ProcessPoolExecutor  # local: ~30 ms to import, for big runs only
@@ -45,10 +50,14 @@ def map_chunks(work: Callable[..., Result], items: Sequence[Item], *extra: Any, 
                 from newsctl.readahead import read_ahead as start_read_ahead
 
                 start_read_ahead([str(item) for item in items], chunk_size, workers)
+            while pending:
+                pending.pop()()
             for result in results:
                 done += 1
                 yield result
     except (OSError, NotImplementedError, BrokenProcessPool) as exc:
         if notes is not None:
             notes.append(f"worker processes failed ({exc or type(exc).__name__}); the rest ran in one process")
+        while pending:  # (the pool failed before it ran)
+            pending.pop()()
         yield from (work(chunk, *extra) for chunk in chunks[done:])

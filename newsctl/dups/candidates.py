@@ -22,11 +22,13 @@ BUCKET_PAIRS = 16  # a band bucket larger than this is linked as a chain, not as
 ESTIMATE_MARGIN = 0.15  # the MinHash estimate's error at 64 permutations is ~0.06
 
 
-def candidate_pairs(entries: Sequence[Entry], signatures: np.ndarray, threshold: float) -> list[tuple[int, int]]:
+def candidate_pairs(entries: Sequence[Entry], signatures: np.ndarray, threshold: float,
+                    bands: np.ndarray | None = None) -> list[tuple[int, int]]:
     """Index pairs (i < j, sorted) of entries sharing an LSH band key or the headline, kept when
     the similarity their signatures and sizes estimate comes within ESTIMATE_MARGIN of the
     threshold (the estimate's error at 64 permutations is ~0.06); a large bucket is linked as a
-    chain. `signatures`: row n is entries[n]'s (NO_SIGNATURE: no text, never a candidate)."""
+    chain. `signatures`: row n is entries[n]'s (NO_SIGNATURE: no text, never a candidate);
+    `bands`: their band keys, when known (else computed here)."""
     import numpy as np
 
     from newsctl.dups.signature import band_keys_numpy
@@ -35,7 +37,7 @@ def candidate_pairs(entries: Sequence[Entry], signatures: np.ndarray, threshold:
     rows = np.flatnonzero(signed)
     if len(rows) < 2:
         return []
-    keys = band_keys_numpy(signatures[rows])
+    keys = band_keys_numpy(signatures[rows]) if bands is None else bands[rows]
     members = np.repeat(rows.astype(np.int64), keys.shape[1])
     flat = keys.reshape(-1)
     order = np.argsort(flat, kind="stable")  # stable: a bucket's members in row order (its chain)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +24,7 @@ from newsctl.discovery import marked_listing
 from newsctl.dups.compare import Verdict, judge
 from newsctl.dups.normalise import Story, pack, story_key, story_of, unpack
 from newsctl.dups.signature import NUM_PERM, shingles
-from newsctl.dups.store import Entry, Generation, Store, recordable, trusted_marks
+from newsctl.dups.store import Entry, Generation, Store, hashes_of, recordable, trusted_marks
 from newsctl.parallel import map_chunks
 from newsctl.post import Post, read_post
 from newsctl.rules import CheckContext, front_matter_read, post_facts
@@ -71,11 +71,12 @@ class Chunk:
     entries: list[Entry]
     signatures: np.ndarray  # (len(entries), NUM_PERM) uint32; NO_SIGNATURE rows without text
     stories: list[str | None]
+    bands: np.ndarray  # (len(entries), BANDS) uint64: each signature's LSH band keys
 
 
 def _read_chunk(paths: Sequence[str], root: str, ctx: CheckContext) -> Chunk:
     """One worker's share: these absolute paths read and signed."""
-    from newsctl.dups.signature import signatures_numpy
+    from newsctl.dups.signature import band_keys_numpy, signatures_numpy
 
     entries: list[Entry] = []
     texts: list[str] = []
@@ -88,7 +89,8 @@ def _read_chunk(paths: Sequence[str], root: str, ctx: CheckContext) -> Chunk:
     rows, counts = signatures_numpy(texts)  # a text-less post's row stays NO_SIGNATURE
     for entry, count in zip(entries, counts.tolist(), strict=True):
         entry.shingles = count
-    return Chunk(entries, rows, stories)
+        hashes_of(entry)  # here, in the worker, not in the process that saves the store
+    return Chunk(entries, rows, stories, band_keys_numpy(rows))
 
 
 def read_chunks(paths: Sequence[str], root: str, ctx: CheckContext, notes: list[str] | None = None) -> list[Chunk]:
@@ -114,7 +116,9 @@ class Table:
 
     entries: list[Entry]
     signatures: np.ndarray  # (len(entries), NUM_PERM) uint32; NO_SIGNATURE rows: no text
+    bands: np.ndarray  # (len(entries), BANDS) uint64: the LSH band keys of each row's signature
     stories: dict[str, str] = field(default_factory=dict)
+    pending_save: Callable[[], None] | None = None  # refresh_table(save_later=True): the store's save
 
     def signed(self) -> np.ndarray:
         """Which rows have a signature (a story text)."""
@@ -128,11 +132,13 @@ def refresh(settings: Settings, ctx: CheckContext, paths: Sequence[str] | None =
 
 
 def refresh_table(settings: Settings, ctx: CheckContext, paths: Sequence[str] | None = None,
-                  notes: list[str] | None = None, use_store: bool = True) -> Table:
+                  notes: list[str] | None = None, use_store: bool = True, save_later: bool = False) -> Table:
     """Every post's entry, from the store where the post is unchanged (size and mtime), else read;
-    the store is rewritten when anything changed."""
+    the store is rewritten when anything changed (`save_later`: by Table.pending_save, which the
+    caller runs, e.g. while worker processes judge pairs)."""
     import numpy as np
 
+    from newsctl.dups.signature import BANDS, band_keys_numpy
     from newsctl.dups.tables import columns, tables_of
 
     root = str(settings.root)
@@ -156,8 +162,10 @@ def refresh_table(settings: Settings, ctx: CheckContext, paths: Sequence[str] | 
             entries.append(None)
             missing.append(path)
     signatures = np.empty((len(entries), NUM_PERM), dtype=np.uint32)
+    bands = np.empty((len(entries), BANDS), dtype=np.uint64)
     if stored_signatures is not None and from_store:
         signatures[from_store] = stored_signatures[stored_rows]
+        bands[from_store] = band_keys_numpy(signatures[from_store])
     del stored_signatures
     chunks = read_chunks(missing, root, ctx, notes) if missing else []
     stories: dict[str, str] = {}
@@ -165,19 +173,36 @@ def refresh_table(settings: Settings, ctx: CheckContext, paths: Sequence[str] | 
     fresh_rows = [number for number, entry in enumerate(entries) if entry is None]
     if chunks:
         signatures[fresh_rows] = np.concatenate([chunk.signatures for chunk in chunks])
+        bands[fresh_rows] = np.concatenate([chunk.bands for chunk in chunks])
         for chunk in chunks:
             stories.update((entry.path, story) for entry, story in zip(chunk.entries, chunk.stories, strict=True)
                            if story is not None)
     for row, entry in zip(fresh_rows, fresh, strict=True):
         entries[row] = entry
     result = [entry for entry in entries if entry is not None]
+    table = Table(result, signatures, bands, stories)
     # Rewritten when it would record something new, or forget a post that is gone (posts changed
     # in the last seconds are not recorded: rewriting for them alone would change nothing).
     if use_store and (any(map(recordable, fresh)) or len(known) > len(result) - len(missing)
                       or (generation is not None and generation.meta.get("folders") != trusted_marks(
                           marks, result, [entry for entry in result if recordable(entry)]))):
-        Store(settings).save(result, marks, tables_of(result, signatures))
-    return Table(result, signatures, stories)
+        table.pending_save = _once(lambda: Store(settings).save(result, marks, tables_of(result, signatures, bands)))
+        if not save_later:
+            table.pending_save()
+    return table
+
+
+def _once(action: Callable[[], object]) -> Callable[[], None]:
+    """`action`, run by the first call only."""
+    done = False
+
+    def run() -> None:
+        nonlocal done
+        if not done:
+            done = True
+            action()
+
+    return run
 
 
 def listed_with_marks(settings: Settings, generation: Generation | None) -> tuple[list[str], dict[str, int]]:
@@ -262,9 +287,11 @@ def judge_pairs(pairs: Sequence[PairToJudge], root: Path, threshold: float) -> l
 
 
 def judge_all(root: Path, pairs: Sequence[PairToJudge], threshold: float,
-              notes: list[str] | None = None) -> list[Judged]:
-    """judge_pairs, in worker processes when there are many pairs. The workers are spawned, not
-    forked: a fork would share the whole table's pages, and each would count in the tree's RSS."""
+              notes: list[str] | None = None, meanwhile: Callable[[], object] | None = None) -> list[Judged]:
+    """judge_pairs, in worker processes when there are many pairs (`meanwhile`: run here while
+    they work, parallel.map_chunks). The workers are spawned, not forked: a fork would share the
+    whole table's pages, and each would count in the tree's RSS."""
     return [judged for chunk in map_chunks(judge_pairs, pairs, root, threshold, chunk_size=PAIRS_PER_TASK,
-                                           threshold=PARALLEL_PAIRS, notes=notes, start_method="spawn")
+                                           threshold=PARALLEL_PAIRS, notes=notes, start_method="spawn",
+                                           meanwhile=meanwhile)
             for judged in chunk]

@@ -101,7 +101,7 @@ def _find_groups(settings: Settings, ctx: CheckContext, selection: Selection, no
     store = Store(settings) if use_store else None
     generation = store.load() if store else None
     kept = kept_verdicts.load(generation.folder if generation else None)  # before refresh replaces it
-    table = refresh_table(settings, ctx, notes=notes, use_store=use_store)
+    table = refresh_table(settings, ctx, notes=notes, use_store=use_store, save_later=True)
     found = Found(checked=len(table.entries))
     chosen = []
     for row, entry in enumerate(table.entries):
@@ -112,10 +112,13 @@ def _find_groups(settings: Settings, ctx: CheckContext, selection: Selection, no
     entries = [table.entries[row] for row in chosen]
     links = exact_links(entries)
     pairs = [(entries[first], entries[second])
-             for first, second in candidate_pairs(entries, table.signatures[chosen], selection.threshold)
+             for first, second in candidate_pairs(entries, table.signatures[chosen], selection.threshold,
+                                                  table.bands[chosen])
              if not (entries[first].body_key and entries[first].body_key == entries[second].body_key)]  # linked
     del chosen
     verdicts, found.judged = _verdicts(settings, table, pairs, selection.threshold, kept, notes)
+    if table.pending_save is not None:
+        table.pending_save()  # (a no-op when it ran while the pairs were judged)
     if store:
         _keep_verdicts(store, kept, table, generation)
     templates: list[Link] = []
@@ -145,8 +148,8 @@ def _verdicts(settings: Settings, table: Table, pairs: Sequence[tuple[Entry, Ent
             where.append(len(found))
             to_judge.append((one.path, other.path, table.stories.get(one.path), table.stories.get(other.path)))
         found.append(verdict)
-    for number, (verdict, first_key, second_key) in zip(where, judge_all(settings.root, to_judge, threshold, notes),
-                                                        strict=True):
+    judged = judge_all(settings.root, to_judge, threshold, notes, meanwhile=table.pending_save)
+    for number, (verdict, first_key, second_key) in zip(where, judged, strict=True):
         found[number] = verdict
         if verdict is not None:
             kept.record((first_key, second_key), threshold, verdict)

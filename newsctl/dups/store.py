@@ -83,6 +83,8 @@ class Entry:
     shingles: int = 0  # how many distinct shingles the story has (for estimating containment)
     signature: tuple[int, ...] | None = None
     story_key: int = 0  # normalise.story_key of its story (0: none): verdicts are kept by it
+    # exact_keys' hashes (body, title with moment, headline), once: by the worker that read the post
+    hashes: tuple[int | None, int | None, int | None] | None = field(default=None, compare=False, repr=False)
 
     def line(self) -> str:
         values = [self.path, str(self.size), str(self.mtime_ns), self.id, self.day or "", self.title_key or "",
@@ -112,14 +114,17 @@ def recordable(entry: Entry) -> bool:
 def exact_keys(entry: Entry) -> list[int]:
     """64-bit keys of the exact-copy facts (the body; the title with the moment) and of the
     headline (a candidate, as a shared LSH band is)."""
-    keys = []
-    if entry.body_key:
-        keys.append(_key64(b"b" + entry.body_key.encode()))
-    if entry.title_key and entry.moment is not None:
-        keys.append(_key64(f"t{entry.title_key}\0{entry.moment!r}".encode("utf-8", "surrogatepass")))
-    if entry.headline:
-        keys.append(headline_key(entry.headline))
-    return keys
+    return [key for key in hashes_of(entry) if key is not None]
+
+
+def hashes_of(entry: Entry) -> tuple[int | None, int | None, int | None]:
+    """The keys of exact_keys, None where the entry has no such fact (Entry.hashes, computed once)."""
+    if entry.hashes is None:
+        body = _key64(b"b" + entry.body_key.encode()) if entry.body_key else None
+        title = (_key64(f"t{entry.title_key}\0{entry.moment!r}".encode("utf-8", "surrogatepass"))
+                 if entry.title_key and entry.moment is not None else None)
+        entry.hashes = (body, title, headline_key(entry.headline) if entry.headline else None)
+    return entry.hashes
 
 
 def headline_key(headline: str) -> int:
@@ -420,7 +425,7 @@ def _write_generation(folder: Path, kept: Sequence[Entry], extra: Mapping[str, o
     lines = [f"{_MAGIC}\n".encode(), *(f"{entry.line()}\n".encode("utf-8", "surrogateescape") for entry in kept)]
     offsets = array.array("Q", itertools.accumulate((len(line) for line in lines), initial=0))[1:]
     shingle_counts = array.array("I", (min(entry.shingles, 0xFFFFFFFF) for entry in kept))
-    headlines = array.array("Q", (headline_key(entry.headline) if entry.headline else 0 for entry in kept))
+    headlines = array.array("Q", (hashes_of(entry)[2] or 0 for entry in kept))
     if sys.byteorder != "little":
         for table in (offsets, shingle_counts, headlines):
             table.byteswap()

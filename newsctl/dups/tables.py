@@ -42,19 +42,22 @@ def columns(generation: Generation) -> tuple[list[Entry], np.ndarray, np.ndarray
     return found, np.array(signatures[chosen], dtype=np.uint32), story_keys
 
 
-def tables_of(entries: Sequence[Entry], signatures: np.ndarray) -> Tables:
-    """Store.save's `tables` for these entries, row n of `signatures` being entries[n]'s (the
-    store writes the rows of the entries it keeps)."""
+def tables_of(entries: Sequence[Entry], signatures: np.ndarray, bands: np.ndarray | None = None) -> Tables:
+    """Store.save's `tables` for these entries, row n of `signatures` (and of `bands`, their band
+    keys when known) being entries[n]'s (the store writes the rows of the entries it keeps)."""
     row_of = {id(entry): row for row, entry in enumerate(entries)}
 
     def write(folder: Path, kept: Sequence[Entry]) -> tuple[int, int]:
-        return write_tables_numpy(folder, kept, signatures[[row_of[id(entry)] for entry in kept]])
+        rows = [row_of[id(entry)] for entry in kept]
+        return write_tables_numpy(folder, kept, signatures[rows], bands[rows] if bands is not None else None)
 
     return write
 
 
-def write_tables_numpy(folder: Path, entries: Sequence[Entry], signatures: np.ndarray) -> tuple[int, int]:
-    """signatures.u32, bands.* and exact.*, from one signature array (NO_SIGNATURE rows: no text)."""
+def write_tables_numpy(folder: Path, entries: Sequence[Entry], signatures: np.ndarray,
+                       bands: np.ndarray | None = None) -> tuple[int, int]:
+    """signatures.u32, bands.* and exact.*, from one signature array (NO_SIGNATURE rows: no text)
+    and, when known, its band keys (signature.band_keys_numpy of it)."""
     import numpy as np
 
     from newsctl.dups.signature import band_keys_numpy
@@ -63,7 +66,7 @@ def write_tables_numpy(folder: Path, entries: Sequence[Entry], signatures: np.nd
     (folder / "signatures.u32").write_bytes(signatures.tobytes())
     with_text = (signatures != 0xFFFFFFFF).any(axis=1)
     rows = np.nonzero(with_text)[0].astype("<u4")
-    keys = band_keys_numpy(signatures[rows]).astype("<u8")
+    keys = (band_keys_numpy(signatures[rows]) if bands is None else bands[rows]).astype("<u8")
     band_rows = np.repeat(rows, keys.shape[1])
     write_sorted(folder, "bands", keys.reshape(-1), band_rows)
     exact = [(key, row) for row, entry in enumerate(entries) for key in exact_keys(entry)]
