@@ -390,21 +390,13 @@ def _simple_front_matter(fm_text: str, first_line: int) -> tuple[dict[str, Any],
 def _plain_value(plain: str) -> str | None:
     """A plain scalar as PostLoader reads it when that is text (`plain` itself, or a PsychTime or
     PsychDate, which are text too); None for a number, boolean, null or Symbol."""
-    if plain in _PLAIN_TEXT:  # keys, layouts, categories, tags: the same few words in every post
-        return plain
     try:
         value = psych_scalar(plain)
     except DisallowedClass:
         return None
     if type(value) is str:
-        if len(_PLAIN_TEXT) < _PLAIN_TEXT_MAX:
-            _PLAIN_TEXT.add(plain)
         return plain
     return value if isinstance(value, (PsychTime, PsychDate)) else None
-
-
-_PLAIN_TEXT: set[str] = set()  # plain scalars seen to be text (psych_scalar depends on the text alone)
-_PLAIN_TEXT_MAX = 4096
 
 
 def _marked_problem(code: str, message: str, exc: yaml.MarkedYAMLError, first_line: int,

@@ -73,6 +73,19 @@ _INTEGER = re.compile(r"[-+]?0b[0-1_,]+|[-+]?0[0-7_,]+|[-+]?(?:0|[1-9](?:[0-9]|,
 def psych_scalar(text: str) -> Any:
     """The Ruby value Psych gives a plain scalar (None, bool, int, float, str, PsychTime,
     PsychDate); raises DisallowedClass for a Symbol."""
+    if text in _KNOWN_TEXT:  # keys, layouts, categories, tags: the same few words in every post
+        return text
+    value = _scalar(text)
+    if value is text and len(_KNOWN_TEXT) < _KNOWN_TEXT_MAX:  # (the value depends on the text alone)
+        _KNOWN_TEXT.add(text)
+    return value
+
+
+_KNOWN_TEXT: set[str] = set()  # plain scalars seen to be text
+_KNOWN_TEXT_MAX = 4096
+
+
+def _scalar(text: str) -> Any:
     if not text:
         return None
     if _LOOKS_LIKE_STRING.match(text) or "\n" in text:
