@@ -141,7 +141,8 @@ def _document(post: Any, rel: str) -> IndexedDocument:
     with no_collection():  # millions of strings for a huge post, no cycle among them
         title_words, body_words = words_of(title_norm), words_of(text_norm)
         title_ngrams = ngram_terms(title_norm)
-        body_ngrams = ngram_columns(text_norm) if len(text_norm) >= COLUMNAR_CHARS else ngram_terms(text_norm)
+        columnar = len(text_norm) >= COLUMNAR_CHARS and "\x00" not in text_norm  # (0 marks a run's end)
+        body_ngrams = ngram_columns(text_norm) if columnar else ngram_terms(text_norm)
     return IndexedDocument(
         path=rel, id=post.id, title=title, date=int(moment.timestamp()), date_text=moment.isoformat(),
         title_words=title_words, body_words=body_words, title_ngrams=title_ngrams, body_ngrams=body_ngrams,
