@@ -20,6 +20,7 @@ import threading
 from collections.abc import Sequence
 
 MIN_FILES = 64  # below this, starting a thread costs about what it saves
+MAX_POST_BYTES = 5 * 1024 * 1024  # post.MAX_POST_BYTES (not imported: this module stays light)
 
 
 def read_ahead(paths: Sequence[str], chunk_size: int = 0, threads: int = 1) -> list[threading.Thread]:
@@ -36,7 +37,10 @@ def read_ahead(paths: Sequence[str], chunk_size: int = 0, threads: int = 1) -> l
     for first in range(min(threads, len(chunks))):
         share = [path for chunk in chunks[first::threads] for path in chunk]
         thread = threading.Thread(target=_advise_all, args=(share,), name="newsctl-read-ahead", daemon=True)
-        thread.start()
+        try:
+            thread.start()
+        except (RuntimeError, OSError):  # no thread to be had (a pids limit): a hint, not a need
+            break
         started.append(thread)
     return started
 
@@ -49,7 +53,8 @@ def _advise_all(paths: list[str]) -> None:
         except OSError:
             continue  # read_post will say why
         try:
-            if stat.S_ISREG(os.fstat(descriptor).st_mode):
+            info = os.fstat(descriptor)
+            if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_POST_BYTES:  # (a bigger one is not read)
                 os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_WILLNEED)
         except OSError:
             pass

@@ -59,3 +59,13 @@ def test_validate_with_workers_and_read_ahead_reports_what_it_reports_without(
     monkeypatch.setattr(newsctl.validate, "FILES_PER_TASK", 16)
     assert found() == serial
     assert ("2022-06-01-fifo.md", "NC100") in serial
+
+
+def test_no_thread_to_be_had_is_no_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)  # as under a pids limit
+    assert read_ahead(odd_files(tmp_path / "_posts"), chunk_size=10, threads=2) == []

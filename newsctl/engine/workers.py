@@ -152,11 +152,11 @@ def _read_in_workers(settings: Settings, index_dir: Path, to_read: list[ReadJob]
         job_queue.put(None)
     for worker in workers:
         worker.start()
-    from newsctl.readahead import read_ahead  # (after the forks: none follows its threads)
-
-    read_ahead([str(settings.root / rel) for rel, _ in to_read], BATCH_SIZE, count)
     outcomes = Outcomes()
     try:
+        from newsctl.readahead import read_ahead  # (after the forks: none follows its threads)
+
+        read_ahead([str(settings.root / rel) for rel, _ in to_read], BATCH_SIZE, count)
         done = 0
         while done < len(workers):
             try:

@@ -76,7 +76,7 @@ def psych_scalar(text: str) -> Any:
     if text in _KNOWN_TEXT:  # keys, layouts, categories, tags: the same few words in every post
         return text
     value = _scalar(text)
-    if value is text and len(_KNOWN_TEXT) < _KNOWN_TEXT_MAX:  # (the value depends on the text alone)
+    if value is text and len(text) <= 64 and len(_KNOWN_TEXT) < _KNOWN_TEXT_MAX:  # (it depends on the text alone)
         _KNOWN_TEXT.add(text)
     return value
 
